@@ -1,0 +1,69 @@
+// Package micropub is the Micropub endpoint (W3C Recommendation): it parses requests into
+// microformats2 objects, authorises them, runs them through the post service and answers queries.
+// Its media endpoint stores uploads.
+package micropub
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Error codes the Micropub Recommendation names, plus the OAuth ones its clients understand.
+const (
+	CodeInvalidRequest    = "invalid_request"
+	CodeUnauthorized      = "unauthorized"
+	CodeInvalidToken      = "invalid_token"
+	CodeInsufficientScope = "insufficient_scope"
+	CodeForbidden         = "forbidden"
+	CodeNotFound          = "not_found"
+	CodeTooLarge          = "request_too_large"
+	CodeUnsupportedType   = "unsupported_media_type"
+	CodeServerError       = "server_error"
+)
+
+// Error is an answer to a request that failed: an HTTP status, a code and a description for people.
+type Error struct {
+	Status      int
+	Code        string
+	Description string
+	// Scope is the scope that was missing, for insufficient_scope.
+	Scope string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Description) }
+
+func errInvalid(format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: fmt.Sprintf(format, args...)}
+}
+
+// writeError answers with err as JSON; errors that are not *Error are logged and hidden as 500.
+func writeError(w http.ResponseWriter, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = &Error{Status: http.StatusInternalServerError, Code: CodeServerError, Description: "the server failed to handle the request"}
+	}
+	switch e.Code {
+	case CodeInvalidToken:
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="invalid_token", error_description=%q`, e.Description))
+	case CodeUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer`)
+	case CodeInsufficientScope:
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="insufficient_scope", scope=%q`, e.Scope))
+	}
+	body := map[string]string{"error": e.Code, "error_description": e.Description}
+	if e.Scope != "" {
+		body["scope"] = e.Scope
+	}
+	writeJSON(w, e.Status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}

@@ -1,0 +1,605 @@
+package micropub
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/micropubd/micropubd"
+)
+
+// Limits bound what a request may make the server read.
+type Limits struct {
+	// Body is the largest form-encoded or JSON body.
+	Body int64
+	// Upload is the largest multipart body, files included.
+	Upload int64
+	// Memory is how much of a multipart body is held in memory; the rest goes to temp files.
+	Memory int64
+}
+
+// DefaultLimits are used where a Limits value is zero.
+var DefaultLimits = Limits{Body: 1 << 20, Upload: 100 << 20, Memory: 8 << 20}
+
+func (l Limits) withDefaults() Limits {
+	if l.Body <= 0 {
+		l.Body = DefaultLimits.Body
+	}
+	if l.Upload <= 0 {
+		l.Upload = DefaultLimits.Upload
+	}
+	if l.Memory <= 0 {
+		l.Memory = DefaultLimits.Memory
+	}
+	return l
+}
+
+// ParseRequest reads a Micropub POST body (form-encoded, multipart or JSON) into a Request.
+// It does not look at storage or tokens; file parts are left for the caller to store.
+func ParseRequest(w http.ResponseWriter, r *http.Request, limits Limits) (*Request, error) {
+	limits = limits.withDefaults()
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, errInvalid("the request needs a Content-Type: application/x-www-form-urlencoded, multipart/form-data or application/json")
+	}
+	switch mediaType {
+	case "application/x-www-form-urlencoded":
+		body, err := readBody(w, r, limits.Body)
+		if err != nil {
+			return nil, err
+		}
+		values, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, errInvalid("the form-encoded body is malformed: %v", err)
+		}
+		return parseForm(values, nil)
+	case "multipart/form-data":
+		tracker := &limitTracker{ReadCloser: http.MaxBytesReader(w, r.Body, limits.Upload)}
+		r.Body = tracker
+		if err := r.ParseMultipartForm(limits.Memory); err != nil {
+			if tracker.tooLarge {
+				return nil, errTooLarge(limits.Upload)
+			}
+			return nil, errInvalid("the multipart body is malformed: %v", err)
+		}
+		return parseForm(r.MultipartForm.Value, r.MultipartForm.File)
+	case "application/json":
+		body, err := readBody(w, r, limits.Body)
+		if err != nil {
+			return nil, err
+		}
+		return parseJSON(body)
+	default:
+		return nil, errInvalid("unsupported Content-Type %q: send application/x-www-form-urlencoded, multipart/form-data or application/json", mediaType)
+	}
+}
+
+func errTooLarge(limit int64) *Error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
+		Description: fmt.Sprintf("the request body is larger than the limit of %d bytes", limit)}
+}
+
+// limitTracker remembers whether the body hit its size limit, whatever the reader above
+// made of the error.
+type limitTracker struct {
+	io.ReadCloser
+	tooLarge bool
+}
+
+func (t *limitTracker) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		t.tooLarge = true
+	}
+	return n, err
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, errTooLarge(limit)
+	}
+	if err != nil {
+		return nil, errInvalid("the request body could not be read: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, errInvalid("the request body is empty")
+	}
+	if !utf8.Valid(body) {
+		return nil, errInvalid("the request body is not valid UTF-8")
+	}
+	return body, nil
+}
+
+// parseForm turns form fields (and multipart files) into a Request, following the
+// Recommendation's form-encoded rules and the bracket syntax clients use for nested values.
+func parseForm(values map[string][]string, files map[string][]*multipart.FileHeader) (*Request, error) {
+	req := &Request{Properties: micropubd.Properties{}, Commands: map[string][]any{}}
+	nested := map[string]any{}
+	var nestedOrder []string
+
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		vals := values[key]
+		if !utf8.ValidString(key) {
+			return nil, errInvalid("a field name is not valid UTF-8")
+		}
+		for _, v := range vals {
+			if !utf8.ValidString(v) {
+				return nil, errInvalid("the value of %q is not valid UTF-8", key)
+			}
+		}
+		name, path, err := splitFieldName(key)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case name == "access_token":
+			for _, v := range vals {
+				if req.AccessToken != "" && v != req.AccessToken {
+					return nil, errInvalid("the body carries more than one access_token")
+				}
+				req.AccessToken = v
+			}
+		case name == "h":
+			if len(vals) != 1 || strings.TrimSpace(vals[0]) == "" {
+				return nil, errInvalid("h must name one microformats type, e.g. h=entry")
+			}
+			req.Type = []string{"h-" + strings.TrimPrefix(strings.TrimSpace(vals[0]), "h-")}
+		case name == "action":
+			if len(vals) != 1 {
+				return nil, errInvalid("action must have one value")
+			}
+			req.Action = vals[0]
+		case strings.HasPrefix(name, "mp-"):
+			for _, v := range vals {
+				req.Commands[name] = append(req.Commands[name], v)
+			}
+		case len(path) > 0:
+			// name[a][b]=v: collect into a tree, turned into a value once all fields are read.
+			if _, ok := nested[name]; !ok {
+				nestedOrder = append(nestedOrder, name)
+				nested[name] = map[string]any{}
+			}
+			if err := setNested(nested[name].(map[string]any), path, vals); err != nil {
+				return nil, errInvalid("%s: %v", key, err)
+			}
+		default:
+			for _, v := range vals {
+				req.Properties[name] = append(req.Properties[name], v)
+			}
+		}
+	}
+	for _, name := range nestedOrder {
+		v, err := nestedValue(nested[name].(map[string]any))
+		if err != nil {
+			return nil, errInvalid("%s: %v", name, err)
+		}
+		req.Properties[name] = append(req.Properties[name], v)
+	}
+
+	fileKeys := make([]string, 0, len(files))
+	for k := range files {
+		fileKeys = append(fileKeys, k)
+	}
+	sort.Slice(fileKeys, func(i, j int) bool { return fileOrder(fileKeys[i]) < fileOrder(fileKeys[j]) })
+	for _, key := range fileKeys {
+		name, path, err := splitFieldName(key)
+		if err != nil {
+			return nil, err
+		}
+		if len(path) > 0 || name == "" || strings.HasPrefix(name, "mp-") || name == "h" || name == "action" || name == "access_token" {
+			return nil, errInvalid("a file was sent in the field %q, which cannot hold a file", key)
+		}
+		for _, fh := range files[key] {
+			req.Files = append(req.Files, File{Property: name, Header: fh})
+		}
+	}
+	return req, finishForm(req)
+}
+
+// fileOrder keeps photos before videos before audio, as clients expect the first photo to be
+// the post's main one; other fields follow by name.
+func fileOrder(key string) string {
+	name := strings.TrimSuffix(key, "[]")
+	switch name {
+	case "photo":
+		return "0"
+	case "video":
+		return "1"
+	case "audio":
+		return "2"
+	}
+	return "3" + name
+}
+
+func finishForm(req *Request) error {
+	if req.Action == "" {
+		req.Action = ActionCreate
+	}
+	switch req.Action {
+	case ActionCreate:
+		if len(req.Type) == 0 {
+			req.Type = []string{"h-entry"}
+		}
+		if len(req.Properties) == 0 && len(req.Files) == 0 {
+			return errInvalid("the request has no properties to create a post from")
+		}
+	case ActionDelete, ActionUndelete:
+		u := req.Properties["url"]
+		if len(u) != 1 || u[0] == "" {
+			return errInvalid("%s needs the url of the post", req.Action)
+		}
+		req.URL = u[0].(string)
+		delete(req.Properties, "url")
+		if len(req.Properties) > 0 || len(req.Files) > 0 {
+			return errInvalid("%s takes only a url", req.Action)
+		}
+	case ActionUpdate:
+		return errInvalid("updates must be sent as JSON (application/json)")
+	default:
+		return errInvalid("unknown action %q", req.Action)
+	}
+	return nil
+}
+
+// splitFieldName splits "name[a][b]" into "name" and ["a", "b"]; "name[]" has no path.
+func splitFieldName(key string) (string, []string, error) {
+	i := strings.IndexByte(key, '[')
+	if i < 0 {
+		return key, nil, nil
+	}
+	name, rest := key[:i], key[i:]
+	if name == "" {
+		return "", nil, errInvalid("the field name %q has no name before its brackets", key)
+	}
+	var path []string
+	for rest != "" {
+		if rest[0] != '[' {
+			return "", nil, errInvalid("the field name %q is malformed", key)
+		}
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return "", nil, errInvalid("the field name %q has an unclosed bracket", key)
+		}
+		path = append(path, rest[1:end])
+		rest = rest[end+1:]
+	}
+	if len(path) > 0 && path[len(path)-1] == "" {
+		path = path[:len(path)-1] // a trailing [] only says "array"
+	}
+	for _, seg := range path {
+		if seg == "" {
+			return "", nil, errInvalid("the field name %q has an empty bracket inside it", key)
+		}
+	}
+	return name, path, nil
+}
+
+// setNested stores vals in tree under path; leaves are []string.
+func setNested(tree map[string]any, path []string, vals []string) error {
+	for i, seg := range path {
+		if i == len(path)-1 {
+			if existing, ok := tree[seg]; ok {
+				leaf, isLeaf := existing.([]string)
+				if !isLeaf {
+					return errors.New("a value and an object share one name")
+				}
+				tree[seg] = append(leaf, vals...)
+				return nil
+			}
+			tree[seg] = append([]string(nil), vals...)
+			return nil
+		}
+		next, ok := tree[seg]
+		if !ok {
+			next = map[string]any{}
+			tree[seg] = next
+		}
+		sub, ok := next.(map[string]any)
+		if !ok {
+			return errors.New("a value and an object share one name")
+		}
+		tree = sub
+	}
+	return nil
+}
+
+// nestedValue turns a bracket tree into a property value: a microformats object when it has
+// type or properties (weight[type]=h-measure&weight[properties][num]=155.73), otherwise an
+// object of single values such as content[html]= or photo[value]=&photo[alt]=.
+func nestedValue(tree map[string]any) (any, error) {
+	_, hasType := tree["type"]
+	_, hasProps := tree["properties"]
+	if hasType || hasProps {
+		item := map[string]any{}
+		types, ok := tree["type"].([]string)
+		if !ok || len(types) == 0 {
+			return nil, errors.New("a nested object needs a type, e.g. [type]=h-card")
+		}
+		ts := make([]any, len(types))
+		for i, t := range types {
+			ts[i] = "h-" + strings.TrimPrefix(t, "h-")
+		}
+		item["type"] = ts
+		props := map[string]any{}
+		if hasProps {
+			sub, ok := tree["properties"].(map[string]any)
+			if !ok {
+				return nil, errors.New("[properties] must hold named values")
+			}
+			for k, v := range sub {
+				switch v := v.(type) {
+				case []string:
+					list := make([]any, len(v))
+					for i, s := range v {
+						list[i] = s
+					}
+					props[k] = list
+				case map[string]any:
+					nv, err := nestedValue(v)
+					if err != nil {
+						return nil, err
+					}
+					props[k] = []any{nv}
+				}
+			}
+		}
+		item["properties"] = props
+		for k := range tree {
+			if k != "type" && k != "properties" {
+				return nil, fmt.Errorf("a nested object has only type and properties, not %q", k)
+			}
+		}
+		return item, nil
+	}
+	obj := map[string]any{}
+	for k, v := range tree {
+		leaf, ok := v.([]string)
+		if !ok || len(leaf) != 1 {
+			return nil, fmt.Errorf("[%s] must have exactly one value", k)
+		}
+		obj[k] = leaf[0]
+	}
+	return obj, nil
+}
+
+// parseJSON reads a JSON Micropub request: a create in microformats2 JSON, or an action.
+func parseJSON(body []byte) (*Request, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, errInvalid("the JSON body is malformed: %v", err)
+	}
+	if dec.More() {
+		return nil, errInvalid("the JSON body has data after its object")
+	}
+	if doc == nil {
+		return nil, errInvalid("the JSON body must be an object")
+	}
+	req := &Request{Commands: map[string][]any{}}
+	if a, ok := doc["action"]; ok {
+		s, ok := a.(string)
+		if !ok {
+			return nil, errInvalid("action must be a string")
+		}
+		req.Action = s
+	} else {
+		req.Action = ActionCreate
+	}
+	if req.Action != ActionCreate {
+		u, ok := doc["url"].(string)
+		if !ok || u == "" {
+			return nil, errInvalid("%s needs the url of the post as a string", req.Action)
+		}
+		req.URL = u
+	}
+	switch req.Action {
+	case ActionCreate:
+		return req, parseJSONCreate(req, doc)
+	case ActionUpdate:
+		return req, parseJSONUpdate(req, doc)
+	case ActionDelete, ActionUndelete:
+		for k := range doc {
+			if k != "action" && k != "url" {
+				return nil, errInvalid("%s takes only action and url, not %q", req.Action, k)
+			}
+		}
+		return req, nil
+	default:
+		return nil, errInvalid("unknown action %q", req.Action)
+	}
+}
+
+func parseJSONCreate(req *Request, doc map[string]any) error {
+	types, err := stringList(doc["type"])
+	if err != nil || len(types) == 0 {
+		return errInvalid(`a JSON create needs "type", e.g. ["h-entry"]`)
+	}
+	for _, t := range types {
+		if !strings.HasPrefix(t, "h-") {
+			return errInvalid("type %q is not a microformats root type (h-*)", t)
+		}
+	}
+	req.Type = types
+	rawProps, ok := doc["properties"].(map[string]any)
+	if !ok {
+		return errInvalid(`a JSON create needs "properties" as an object`)
+	}
+	req.Properties = micropubd.Properties{}
+	for name, raw := range rawProps {
+		vals, err := propertyValues(name, raw, true)
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(name, "mp-") {
+			req.Commands[name] = vals
+			continue
+		}
+		req.Properties[name] = vals
+	}
+	if len(req.Properties) == 0 {
+		return errInvalid("the request has no properties to create a post from")
+	}
+	return nil
+}
+
+func parseJSONUpdate(req *Request, doc map[string]any) error {
+	for k := range doc {
+		switch k {
+		case "action", "url", "replace", "add", "delete":
+		default:
+			return errInvalid("an update takes replace, add and delete, not %q", k)
+		}
+	}
+	var err error
+	if req.Replace, err = operation("replace", doc["replace"]); err != nil {
+		return err
+	}
+	if req.Add, err = operation("add", doc["add"]); err != nil {
+		return err
+	}
+	switch del := doc["delete"].(type) {
+	case nil:
+		if _, present := doc["delete"]; present {
+			return errInvalid("delete must be a list of property names or an object of values to remove")
+		}
+	case []any:
+		for _, v := range del {
+			name, ok := v.(string)
+			if !ok || name == "" {
+				return errInvalid("delete as a list must hold property names")
+			}
+			req.DeleteProps = append(req.DeleteProps, name)
+		}
+	case map[string]any:
+		if req.DeleteValues, err = operation("delete", del); err != nil {
+			return err
+		}
+	default:
+		return errInvalid("delete must be a list of property names or an object of values to remove")
+	}
+	if len(req.Replace) == 0 && len(req.Add) == 0 && len(req.DeleteProps) == 0 && len(req.DeleteValues) == 0 {
+		return errInvalid("the update has no replace, add or delete operation")
+	}
+	return nil
+}
+
+// operation reads an update's replace/add/delete object, where every value must be a list.
+func operation(op string, raw any) (micropubd.Properties, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		return nil, errInvalid("%s must be an object of property names to lists of values", op)
+	}
+	props := micropubd.Properties{}
+	for name, v := range obj {
+		vals, err := propertyValues(name, v, false)
+		if err != nil {
+			return nil, errInvalid("%s: %s", op, err.(*Error).Description)
+		}
+		props[name] = vals
+	}
+	return props, nil
+}
+
+// propertyValues checks one property's values. Creates accept a bare value for a one-item
+// list, as several clients send it; update operations must be lists, as the spec says.
+func propertyValues(name string, raw any, lenient bool) ([]any, error) {
+	if name == "" {
+		return nil, errInvalid("a property has an empty name")
+	}
+	list, ok := raw.([]any)
+	if !ok {
+		if !lenient {
+			return nil, errInvalid("the value of %q must be a list", name)
+		}
+		list = []any{raw}
+	}
+	for _, v := range list {
+		if err := checkValue(v); err != nil {
+			return nil, errInvalid("%q: %v", name, err)
+		}
+	}
+	return list, nil
+}
+
+// checkValue accepts what microformats2 JSON allows in a property list: strings, numbers,
+// booleans and objects (nested items, {"html": ...}, {"value": ..., "alt": ...}).
+func checkValue(v any) error {
+	switch v := v.(type) {
+	case string, json.Number, bool:
+		return nil
+	case map[string]any:
+		if len(v) == 0 {
+			return errors.New("an object value is empty")
+		}
+		for _, inner := range v {
+			switch inner := inner.(type) {
+			case []any:
+				for _, x := range inner {
+					if err := checkValue(x); err != nil {
+						return err
+					}
+				}
+			case map[string]any:
+				for k, x := range inner {
+					list, ok := x.([]any)
+					if !ok {
+						return fmt.Errorf("nested property %q must be a list", k)
+					}
+					for _, y := range list {
+						if err := checkValue(y); err != nil {
+							return err
+						}
+					}
+				}
+			default:
+				if err := checkValue(inner); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	case nil:
+		return errors.New("null is not a value")
+	default:
+		return errors.New("a list cannot hold a list")
+	}
+}
+
+func stringList(raw any) ([]string, error) {
+	switch v := raw.(type) {
+	case string:
+		return []string{v}, nil
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			s, ok := x.(string)
+			if !ok {
+				return nil, errors.New("not a string")
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, errors.New("not a list of strings")
+}

@@ -1,0 +1,47 @@
+package micropub
+
+import (
+	"mime/multipart"
+
+	"github.com/micropubd/micropubd"
+)
+
+// Actions a Micropub request can ask for.
+const (
+	ActionCreate   = "create"
+	ActionUpdate   = "update"
+	ActionDelete   = "delete"
+	ActionUndelete = "undelete"
+)
+
+// Request is a Micropub request whatever its encoding: form, multipart or JSON.
+type Request struct {
+	Action string
+	// URL is the post an update, delete or undelete acts on.
+	URL string
+	// Type is the microformats2 type of a created object, e.g. ["h-entry"].
+	Type       []string
+	Properties micropubd.Properties
+	// Commands are the mp-* values, kept apart from the object's properties.
+	Commands map[string][]any
+	// Update operations.
+	Replace      micropubd.Properties
+	Add          micropubd.Properties
+	DeleteProps  []string
+	DeleteValues micropubd.Properties
+	// Files are the file parts of a multipart create, in request order.
+	Files []File
+	// AccessToken is the token sent in the body; it is never a property.
+	AccessToken string
+}
+
+// File is an uploaded file part that becomes the value of Property once stored.
+type File struct {
+	Property string
+	Header   *multipart.FileHeader
+}
+
+// Command returns the first string value of the mp-* command name, or "".
+func (r *Request) Command(name string) string {
+	return micropubd.Properties(r.Commands).First(name)
+}

@@ -1,0 +1,13 @@
+// Package micropubd holds the domain types shared by the Micropub endpoint, the IndieAuth server,
+// the notes API, the site and the SQLite storage. It has no dependencies on any of them.
+package micropubd
+
+import "errors"
+
+// Errors the storage and service layers return; handlers map them to HTTP answers.
+var (
+	// ErrNotFound means no such post, token or file exists.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a unique value (a post's path, say) is already taken.
+	ErrConflict = errors.New("conflict")
+)
