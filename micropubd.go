@@ -10,4 +10,6 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means a unique value (a post's path, say) is already taken.
 	ErrConflict = errors.New("conflict")
+	// ErrInvalidToken means an access token is unknown, expired or revoked.
+	ErrInvalidToken = errors.New("invalid token")
 )

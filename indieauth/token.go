@@ -16,7 +16,7 @@ import (
 )
 
 // ErrInvalidToken means a token is unknown, expired or revoked.
-var ErrInvalidToken = errors.New("invalid token")
+var ErrInvalidToken = micropubd.ErrInvalidToken
 
 // TokenStore keeps tokens by the hash of their string.
 type TokenStore interface {

@@ -72,6 +72,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+
 	return db, nil
 }
 

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// config is what every sub-command shares: where the data lives and the site's public URL.
+type config struct {
+	data string
+	url  string
+}
+
+// envOr returns the environment variable key, or def when it is unset.
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func (c *config) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.data, "data", envOr("MICROPUBD_DATA", "./data"), "folder for the SQLite database and media (env MICROPUBD_DATA)")
+	fs.StringVar(&c.url, "url", envOr("MICROPUBD_URL", "http://localhost:8080/"), "public base URL of the site, the owner's me (env MICROPUBD_URL)")
+}
+
+// baseURL returns the canonical form of --url: lower-case scheme and host, path ending in "/".
+func (c *config) baseURL() (*url.URL, error) {
+	u, err := url.Parse(c.url)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--url %q must be an absolute http(s) URL such as https://example.com/", c.url)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("--url %q must not have a query, fragment or user", c.url)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	u.RawPath = ""
+	return u, nil
+}
+
+// sizeFlag is a byte size given as 1048576, 512KB, 10MB or 1GB (powers of 1024).
+type sizeFlag int64
+
+func (s *sizeFlag) String() string { return strconv.FormatInt(int64(*s), 10) }
+
+func (s *sizeFlag) Set(v string) error {
+	n, err := parseSize(v)
+	if err != nil {
+		return err
+	}
+	*s = sizeFlag(n)
+	return nil
+}
+
+func parseSize(v string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(v))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GIB", 1 << 30}, {"MIB", 1 << 20}, {"KIB", 1 << 10}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size such as 10MB", v)
+	}
+	return n * mult, nil
+}
+
+// sizeVar registers a size flag whose default may come from the environment.
+func sizeVar(fs *flag.FlagSet, p *int64, name, env string, def int64, usage string) error {
+	*p = def
+	if v, ok := os.LookupEnv(env); ok {
+		n, err := parseSize(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", env, err)
+		}
+		*p = n
+	}
+	fs.Var((*sizeFlag)(p), name, usage+" (env "+env+")")
+	return nil
+}

@@ -1,0 +1,56 @@
+// Command micropubd is an IndieWeb publishing server: a Micropub endpoint, an IndieAuth
+// server and the owner's website, in one binary, on SQLite.
+//
+// Usage:
+//
+//	micropubd [serve] [--addr HOST:PORT] [--data DIR] [--url BASEURL]
+//	micropubd token --data DIR --scope "create update delete undelete media" [--client-id URL]
+//	micropubd version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "micropubd:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches to a sub-command; with none, or with flags only, it serves.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, stderr)
+	case "token":
+		return mintToken(ctx, args, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "micropubd", version)
+		return nil
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+}
+
+const usage = `Usage:
+  micropubd [serve] [flags]   serve the site, the Micropub endpoint and the media endpoint
+  micropubd token [flags]     mint an access token for the owner; prints it on the last line
+  micropubd version           print the version
+Run "micropubd COMMAND -h" for the flags of a command.
+`

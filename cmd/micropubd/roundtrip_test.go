@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"willnorris.com/go/microformats"
+
+	"github.com/micropubd/micropubd/micropub/micropubtest"
+)
+
+const fixtureDir = "../../testdata/requests"
+
+// TestRoundTrip_FixturesComeBackOutOfTheirPages posts every create fixture over HTTP, then
+// checks that q=source gives back what was posted and that the rendered permalink page,
+// parsed as microformats2, carries every posted property.
+func TestRoundTrip_FixturesComeBackOutOfTheirPages(t *testing.T) {
+	fixtures, err := micropubtest.Load(fixtureDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newTestServer(t)
+	media := loadMedia(t)
+	created := 0
+	for _, f := range fixtures {
+		want, err := f.Want(srv.base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want["action"] != "create" {
+			continue
+		}
+		created++
+		t.Run(f.Name, func(t *testing.T) {
+			req, err := f.Request(srv.token, srv.base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.URL, _ = url.Parse(srv.base + "micropub")
+			req.RequestURI, req.Host = "", ""
+			resp, body := srv.do(req)
+			if resp.StatusCode != http.StatusCreated {
+				t.Fatalf("create: %d %s", resp.StatusCode, body)
+			}
+			loc := resp.Header.Get("Location")
+			if !strings.HasPrefix(loc, srv.base) {
+				t.Fatalf("Location %q is not an absolute URL on the site", loc)
+			}
+
+			posted := postedProperties(want)
+			stored := srv.source(loc)
+			gotSource := fileNames(t, srv, media, stored["properties"].(map[string]any))
+			if diff := cmp.Diff(posted, gotSource); diff != "" {
+				t.Errorf("q=source differs from what was posted (-posted +source):\n%s", diff)
+			}
+			if diff := cmp.Diff([]any{want["type"].([]any)[0]}, stored["type"]); diff != "" {
+				t.Errorf("q=source type (-want +got):\n%s", diff)
+			}
+
+			resp, page := srv.get(loc, srv.token)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s: %d", loc, resp.StatusCode)
+			}
+			item := pageItem(t, page, loc)
+			if diff := cmp.Diff([]any{want["type"].([]any)[0]}, item["type"]); diff != "" {
+				t.Errorf("page item type (-want +got):\n%s", diff)
+			}
+			gotProps := item["properties"].(map[string]any)
+			wantPage, gotPage := map[string]any{}, map[string]any{}
+			for name, vals := range posted {
+				if name == "post-status" || name == "visibility" {
+					continue // bookkeeping, not content: not marked up
+				}
+				wantPage[name] = pageValues(name, vals.([]any), srv.base)
+				gotVals, _ := gotProps[name].([]any)
+				gotPage[name] = parsedValues(t, srv, media, name, gotVals, vals.([]any))
+			}
+			if diff := cmp.Diff(wantPage, gotPage); diff != "" {
+				t.Errorf("the parsed page differs from what was posted (-posted +page):\n%s", diff)
+			}
+			for _, name := range []string{"url", "uid"} {
+				if vals, _ := gotProps[name].([]any); !slices.Contains(vals, any(loc)) && !(name == "url" && len(posted["url"].([]any)) > 0) {
+					t.Errorf("page %s = %v, want the permalink %s", name, vals, loc)
+				}
+			}
+		})
+	}
+	if created < 20 {
+		t.Errorf("only %d create fixtures; the round trip wants at least 20", created)
+	}
+}
+
+// postedProperties is what a create fixture asks the server to store: its properties, photo
+// alt text joined to its photos, files by their name, and the published time the server sets.
+func postedProperties(want map[string]any) map[string]any {
+	props := map[string]any{}
+	for k, v := range want["properties"].(map[string]any) {
+		props[k] = slices.Clone(v.([]any))
+	}
+	if files, ok := want["files"].([]any); ok {
+		for _, f := range files {
+			m := f.(map[string]any)
+			name := m["property"].(string)
+			list, _ := props[name].([]any)
+			props[name] = append(list, "file:"+m["filename"].(string))
+		}
+	}
+	if cmds, ok := want["commands"].(map[string]any); ok {
+		if alts, ok := cmds["mp-photo-alt"].([]any); ok {
+			photos := props["photo"].([]any)
+			for i, a := range alts {
+				photos[i] = map[string]any{"value": photos[i], "alt": a}
+			}
+		}
+	}
+	if _, ok := props["published"]; !ok {
+		props["published"] = []any{testNow.Format("2006-01-02T15:04:05Z07:00")}
+	}
+	return props
+}
+
+// loadMedia reads the files the multipart fixtures carry, to recognise them once stored.
+func loadMedia(t *testing.T) map[string][]byte {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join(fixtureDir, "media", "*"))
+	out := map[string][]byte{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(p)] = b
+	}
+	return out
+}
+
+// fileNames replaces URLs of stored media by "file:NAME" after fetching them and checking
+// their bytes are those of the fixture file NAME.
+func fileNames(t *testing.T, srv *testServer, media map[string][]byte, props map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range props {
+		list := slices.Clone(v.([]any))
+		for i, x := range list {
+			list[i] = fileName(t, srv, media, x)
+		}
+		out[k] = list
+	}
+	return out
+}
+
+func fileName(t *testing.T, srv *testServer, media map[string][]byte, v any) any {
+	switch x := v.(type) {
+	case string:
+		if !strings.HasPrefix(x, srv.base+"media/") {
+			return x
+		}
+		resp, body := srv.get(x, "")
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", x, resp.StatusCode)
+			return x
+		}
+		for name, b := range media {
+			if bytes.Equal(b, body) {
+				return "file:" + name
+			}
+		}
+		return x
+	case map[string]any:
+		if val, ok := x["value"].(string); ok {
+			m := map[string]any{}
+			for k, v := range x {
+				m[k] = v
+			}
+			m["value"] = fileName(t, srv, media, val)
+			return m
+		}
+	}
+	return v
+}
+
+// pageItem parses a permalink page and returns its one top-level item as generic JSON.
+func pageItem(t *testing.T, page []byte, pageURL string) map[string]any {
+	t.Helper()
+	u, _ := url.Parse(pageURL)
+	data := microformats.Parse(bytes.NewReader(page), u)
+	if len(data.Items) != 1 {
+		t.Fatalf("the page has %d top-level items, want 1:\n%s", len(data.Items), page)
+	}
+	raw, err := json.Marshal(data.Items[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decodeJSON(t, raw)
+}
+
+// pageValues is what a posted property should look like once parsed from the page, in the
+// comparable form parsedValues gives parsed values.
+func pageValues(name string, vals []any, base string) []any {
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		switch x := v.(type) {
+		case string:
+			out[i] = squash(x)
+		case json.Number:
+			out[i] = x.String()
+		case map[string]any:
+			switch {
+			case x["html"] != nil:
+				out[i] = map[string]any{"html": squash(x["html"].(string))}
+			case x["type"] != nil:
+				props := map[string]any{}
+				for k, pv := range x["properties"].(map[string]any) {
+					props[k] = pageValues(k, pv.([]any), base)
+				}
+				out[i] = map[string]any{"type": x["type"], "properties": props}
+			default:
+				m := map[string]any{}
+				for k, mv := range x {
+					m[k] = squash(mv.(string))
+				}
+				out[i] = m
+			}
+		}
+	}
+	return out
+}
+
+// parsedValues puts parsed values in the form pageValues gives posted ones; want (the posted
+// values) says whether a content value is compared as text or as HTML.
+func parsedValues(t *testing.T, srv *testServer, media map[string][]byte, name string, got, want []any) []any {
+	out := make([]any, len(got))
+	for i, g := range got {
+		var w any
+		if i < len(want) {
+			w = want[i]
+		}
+		g = fileName(t, srv, media, g)
+		switch x := g.(type) {
+		case string:
+			out[i] = squash(x)
+		case map[string]any:
+			switch {
+			case x["type"] != nil:
+				wm, _ := w.(map[string]any)
+				if _, isString := w.(string); isString {
+					// A location URL of a venue on this site renders as the venue's h-card.
+					urls, _ := x["properties"].(map[string]any)["url"].([]any)
+					if len(urls) > 0 {
+						out[i] = squash(urls[0].(string))
+						continue
+					}
+				}
+				wantProps, _ := wm["properties"].(map[string]any)
+				props := map[string]any{}
+				for k, pv := range x["properties"].(map[string]any) {
+					if _, posted := wantProps[k]; !posted {
+						continue
+					}
+					wv, _ := wantProps[k].([]any)
+					props[k] = parsedValues(t, srv, media, k, pv.([]any), wv)
+				}
+				out[i] = map[string]any{"type": x["type"], "properties": props}
+			case x["html"] != nil:
+				if wm, ok := w.(map[string]any); ok && wm["html"] != nil {
+					out[i] = map[string]any{"html": squash(x["html"].(string))}
+				} else {
+					out[i] = squash(x["value"].(string))
+				}
+			default:
+				m := map[string]any{}
+				for k, mv := range x {
+					m[k] = squash(mv.(string))
+				}
+				out[i] = m
+			}
+		default:
+			out[i] = g
+		}
+	}
+	return out
+}
+
+// squash collapses runs of white space, which HTML does not keep.
+func squash(s string) string { return strings.Join(strings.Fields(s), " ") }

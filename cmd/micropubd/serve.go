@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/micropubd/micropubd/micropub"
+	"github.com/micropubd/micropubd/storage"
+)
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	c.register(fs)
+	addr := fs.String("addr", envOr("MICROPUBD_ADDR", "127.0.0.1:8080"), "address to listen on (env MICROPUBD_ADDR)")
+	name := fs.String("name", envOr("MICROPUBD_NAME", ""), "the owner's name on the site (env MICROPUBD_NAME; default: the host)")
+	photo := fs.String("photo", envOr("MICROPUBD_PHOTO", ""), "URL of the owner's photo for the h-card (env MICROPUBD_PHOTO)")
+	syndicate := fs.String("syndicate-to", envOr("MICROPUBD_SYNDICATE_TO", ""), "syndication targets clients may choose, as UID=Name pairs separated by commas (env MICROPUBD_SYNDICATE_TO)")
+	logLevel := fs.String("log-level", envOr("MICROPUBD_LOG_LEVEL", "info"), "debug, info, warn or error (env MICROPUBD_LOG_LEVEL)")
+	var limits micropub.Limits
+	if err := errors.Join(
+		sizeVar(fs, &limits.Body, "body-limit", "MICROPUBD_BODY_LIMIT", micropub.DefaultLimits.Body, "largest form-encoded or JSON request body"),
+		sizeVar(fs, &limits.Upload, "upload-limit", "MICROPUBD_UPLOAD_LIMIT", micropub.DefaultLimits.Upload, "largest upload, and largest multipart request"),
+	); err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	base, err := c.baseURL()
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	targets, err := parseTargets(*syndicate)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	db, err := storage.Open(ctx, c.data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.SweepFiles(ctx); err != nil {
+		return err
+	}
+	handler, err := newServer(serverConfig{
+		BaseURL:     base,
+		Name:        *name,
+		Photo:       *photo,
+		Limits:      limits,
+		SyndicateTo: targets,
+		Location:    time.Local,
+	}, db, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "url", base.String(), "data", c.data)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: waiting for requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// parseTargets reads "uid=Name,uid2=Name 2"; a target without a name is named by its uid.
+func parseTargets(s string) ([]micropub.SyndicationTarget, error) {
+	var out []micropub.SyndicationTarget
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		uid, name, _ := strings.Cut(part, "=")
+		uid, name = strings.TrimSpace(uid), strings.TrimSpace(name)
+		if uid == "" {
+			return nil, fmt.Errorf("--syndicate-to: %q has no uid", part)
+		}
+		if name == "" {
+			name = uid
+		}
+		out = append(out, micropub.SyndicationTarget{UID: uid, Name: name})
+	}
+	return out, nil
+}

@@ -1,0 +1,62 @@
+package micropub
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/micropubd/micropubd"
+)
+
+// TokenVerifier checks an access token: locally, or at an external token endpoint.
+// It returns micropubd.ErrInvalidToken for tokens that are unknown, expired or revoked.
+type TokenVerifier interface {
+	Verify(ctx context.Context, token string) (*micropubd.Token, error)
+}
+
+// BearerToken returns the token of an "Authorization: Bearer" header, or "".
+func BearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+// authenticate verifies the token of a request that may carry it in its header, its body, or
+// both (Quill sends it twice); two different tokens are a malformed request.
+func authenticate(ctx context.Context, v TokenVerifier, header, body string) (*micropubd.Token, error) {
+	token := header
+	switch {
+	case header != "" && body != "":
+		if subtle.ConstantTimeCompare([]byte(header), []byte(body)) != 1 {
+			return nil, errInvalid("the request carries two different access tokens, in its header and its body")
+		}
+	case header == "":
+		token = body
+	}
+	if token == "" {
+		return nil, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
+			Description: "no access token: send it in an Authorization: Bearer header or an access_token field"}
+	}
+	t, err := v.Verify(ctx, token)
+	if errors.Is(err, micropubd.ErrInvalidToken) {
+		return nil, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken,
+			Description: "the access token is unknown, expired or revoked"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// requireScope fails with 403 insufficient_scope unless t grants scope.
+func requireScope(t *micropubd.Token, scope string) error {
+	if t.Allows(scope) {
+		return nil
+	}
+	return &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scope: scope,
+		Description: "the access token does not grant the " + scope + " scope"}
+}

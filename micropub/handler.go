@@ -1,0 +1,159 @@
+package micropub
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/micropubd/micropubd"
+)
+
+// Handler is the Micropub endpoint: POST creates, updates, deletes and undeletes; GET answers
+// queries.
+type Handler struct {
+	Posts  *Service
+	Media  *MediaService
+	Tokens TokenVerifier
+	Limits Limits
+	// MediaEndpoint is the absolute URL of the media endpoint, advertised in q=config.
+	MediaEndpoint string
+	Log           *slog.Logger
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	allowCORS(w)
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		h.serveQuery(w, r)
+	case http.MethodPost:
+		h.servePost(w, r)
+	case http.MethodOptions:
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST, OPTIONS")
+		h.fail(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: CodeInvalidRequest,
+			Description: r.Method + " is not supported here; use GET for queries and POST for actions"})
+	}
+}
+
+// allowCORS lets browser-based clients on other origins call the endpoint. Tokens travel in
+// headers or bodies, never in cookies, so no credentials are allowed.
+func allowCORS(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+	h.Set("Access-Control-Expose-Headers", "Location, Link, WWW-Authenticate")
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}
+
+// fail answers with err and logs what the client cannot be told.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		h.log().ErrorContext(r.Context(), "micropub request failed", "method", r.Method, "err", err)
+	}
+	writeError(w, err)
+}
+
+func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	header := BearerToken(r)
+	if header != "" {
+		// Refuse a bad header token before reading (and perhaps spooling) a large body.
+		if _, err := authenticate(ctx, h.Tokens, header, ""); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	req, err := ParseRequest(w, r, h.Limits)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	token, err := authenticate(ctx, h.Tokens, header, req.AccessToken)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	switch req.Action {
+	case ActionCreate:
+		h.create(w, r, token, req)
+	case ActionUpdate:
+		if err := requireScope(token, micropubd.ScopeUpdate); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		res, err := h.Posts.Update(ctx, req)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.log().InfoContext(ctx, "post updated", "url", h.Posts.URL(res.Post), "client_id", token.ClientID)
+		if res.Moved {
+			w.Header().Set("Location", h.Posts.URL(res.Post))
+			w.WriteHeader(http.StatusCreated)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case ActionDelete, ActionUndelete:
+		scope, do := micropubd.ScopeDelete, h.Posts.Delete
+		if req.Action == ActionUndelete {
+			scope, do = micropubd.ScopeUndelete, h.Posts.Undelete
+		}
+		if err := requireScope(token, scope); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		p, err := do(ctx, req.URL)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.log().InfoContext(ctx, "post "+req.Action+"d", "url", h.Posts.URL(p), "client_id", token.ClientID)
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (h *Handler) create(w http.ResponseWriter, r *http.Request, token *micropubd.Token, req *Request) {
+	ctx := r.Context()
+	var opts CreateOptions
+	if err := requireScope(token, micropubd.ScopeCreate); err != nil {
+		if !token.Allows(micropubd.ScopeDraft) {
+			h.fail(w, r, err)
+			return
+		}
+		opts.DraftOnly = true
+	}
+	for _, f := range req.Files {
+		file, err := f.Header.Open()
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		m, err := h.Media.Save(ctx, file)
+		file.Close()
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		req.Properties[f.Property] = append(req.Properties[f.Property], h.Media.URL(m))
+	}
+	start := time.Now()
+	p, err := h.Posts.Create(ctx, req, opts)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log().InfoContext(ctx, "post created", "url", h.Posts.URL(p), "type", p.PostType,
+		"client_id", token.ClientID, "took", time.Since(start))
+	w.Header().Set("Location", h.Posts.URL(p))
+	w.WriteHeader(http.StatusCreated)
+}

@@ -1,0 +1,207 @@
+package micropub
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/micropubd/micropubd"
+)
+
+// Queries the endpoint answers, as q=config lists them.
+var Queries = []string{"config", "source", "syndicate-to", "category", "post-types"}
+
+const (
+	defaultListLimit = 20
+	maxListLimit     = 200
+)
+
+func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	token, err := authenticate(ctx, h.Tokens, BearerToken(r), q.Get("access_token"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var body any
+	switch q.Get("q") {
+	case "":
+		// A bare GET with a token tells the client whom the token speaks for.
+		body = map[string]any{"me": token.Me, "client_id": token.ClientID, "scope": token.Scope}
+	case "config":
+		cats, err := h.Posts.Store.Categories(ctx, "", 0)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		body = map[string]any{
+			"media-endpoint": h.MediaEndpoint,
+			"syndicate-to":   h.syndicateTo(),
+			"post-types":     PostTypes,
+			"q":              Queries,
+			"visibility":     []string{micropubd.VisibilityPublic, micropubd.VisibilityUnlisted, micropubd.VisibilityPrivate},
+			"post-status":    []string{micropubd.StatusPublished, micropubd.StatusDraft},
+			"categories":     cats,
+		}
+	case "syndicate-to":
+		body = map[string]any{"syndicate-to": h.syndicateTo()}
+	case "post-types":
+		body = map[string]any{"post-types": PostTypes}
+	case "category":
+		limit, _ := strconv.Atoi(q.Get("limit"))
+		cats, err := h.Posts.Store.Categories(ctx, q.Get("filter"), limit)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		body = map[string]any{"categories": cats}
+	case "source":
+		if q.Has("url") {
+			body, err = h.source(r)
+		} else {
+			body, err = h.sourceList(r)
+		}
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	default:
+		h.fail(w, r, errInvalid("unknown query q=%s; this endpoint answers %s", q.Get("q"), strings.Join(Queries, ", ")))
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (h *Handler) syndicateTo() []SyndicationTarget {
+	if h.Posts.SyndicateTo == nil {
+		return []SyndicationTarget{}
+	}
+	return h.Posts.SyndicateTo
+}
+
+// source answers q=source&url=: the post's type and properties, or with properties[] only
+// the named properties.
+func (h *Handler) source(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	p, err := h.Posts.Get(r.Context(), q.Get("url"))
+	if err != nil {
+		return nil, err
+	}
+	names := append(q["properties[]"], q["properties"]...)
+	if len(names) == 0 {
+		return sourceItem(p, false, ""), nil
+	}
+	props := micropubd.Properties{}
+	for _, n := range names {
+		if v, ok := p.Properties[n]; ok {
+			props[n] = v
+		}
+	}
+	return map[string]any{"properties": props}, nil
+}
+
+// sourceList answers q=source without url: posts newest first, with limit/offset and cursor
+// paging (after = older than, before = newer than), filtered by post-status, visibility and
+// post-type.
+func (h *Handler) sourceList(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	f := micropubd.PostFilter{
+		Status:   q.Get("post-status"),
+		PostType: q.Get("post-type"),
+		Category: q.Get("category"),
+		Limit:    defaultListLimit,
+	}
+	if v := q.Get("visibility"); v != "" {
+		f.Visibility = []string{v}
+	}
+	if v := q.Get("h"); v != "" {
+		f.Type = strings.TrimPrefix(v, "h-")
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, errInvalid("limit must be a positive number")
+		}
+		f.Limit = min(n, maxListLimit)
+	}
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, errInvalid("offset must be a number from 0")
+		}
+		f.Offset = n
+	}
+	var err error
+	if v := q.Get("after"); v != "" {
+		if f.After, err = decodeCursor(v); err != nil {
+			return nil, err
+		}
+	}
+	if v := q.Get("before"); v != "" {
+		if f.Before, err = decodeCursor(v); err != nil {
+			return nil, err
+		}
+	}
+	limit := f.Limit
+	f.Limit++ // one more tells whether another page follows
+	posts, err := h.Posts.Store.ListPosts(r.Context(), f)
+	if err != nil {
+		return nil, err
+	}
+	more := len(posts) > limit
+	paging := map[string]string{}
+	if f.Before != nil {
+		if more {
+			posts = posts[1:] // the extra one is the newest, beyond this page
+			paging["before"] = encodeCursor(posts[0])
+		}
+		if len(posts) > 0 {
+			paging["after"] = encodeCursor(posts[len(posts)-1])
+		}
+	} else {
+		if more {
+			posts = posts[:limit]
+			paging["after"] = encodeCursor(posts[len(posts)-1])
+		}
+		if (f.After != nil || f.Offset > 0) && len(posts) > 0 {
+			paging["before"] = encodeCursor(posts[0])
+		}
+	}
+	items := make([]any, 0, len(posts))
+	for _, p := range posts {
+		items = append(items, sourceItem(p, true, h.Posts.URL(p)))
+	}
+	return map[string]any{"items": items, "paging": paging}, nil
+}
+
+// sourceItem is a post in microformats2 JSON. Listed items also carry their URL, since a
+// list is no use without it.
+func sourceItem(p *micropubd.Post, withURL bool, url string) map[string]any {
+	props := p.Properties
+	if withURL && len(props["url"]) == 0 {
+		props = cloneProperties(props)
+		props["url"] = []any{url}
+	}
+	return map[string]any{"type": []string{"h-" + p.Type}, "properties": props}
+}
+
+func encodeCursor(p *micropubd.Post) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d.%d", p.Published.UnixNano(), p.ID))
+}
+
+func decodeCursor(s string) (*micropubd.Cursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		ts, id, ok := strings.Cut(string(raw), ".")
+		n, err1 := strconv.ParseInt(ts, 10, 64)
+		i, err2 := strconv.ParseInt(id, 10, 64)
+		if ok && err1 == nil && err2 == nil {
+			return &micropubd.Cursor{Published: time.Unix(0, n), ID: i}, nil
+		}
+	}
+	return nil, errInvalid("the paging cursor %q is not one this server gave out", s)
+}

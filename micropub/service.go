@@ -1,0 +1,450 @@
+package micropub
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gosimple/slug"
+
+	"github.com/micropubd/micropubd"
+)
+
+// Store is what the post service needs from storage.
+type Store interface {
+	CreatePost(ctx context.Context, p *micropubd.Post) error
+	// UpdatePost runs change on the post at path inside one write transaction.
+	UpdatePost(ctx context.Context, path string, change func(*micropubd.Post) error) (*micropubd.Post, error)
+	PostByPath(ctx context.Context, path string) (*micropubd.Post, error)
+	ListPosts(ctx context.Context, f micropubd.PostFilter) ([]*micropubd.Post, error)
+	Categories(ctx context.Context, filter string, limit int) ([]string, error)
+}
+
+// SyndicationTarget is a place posts can be syndicated to, as q=syndicate-to lists it.
+type SyndicationTarget struct {
+	UID  string `json:"uid"`
+	Name string `json:"name"`
+}
+
+// Service is the one path by which posts are created, changed and deleted, whether the
+// request came to the Micropub endpoint or from another part of the server.
+type Service struct {
+	Store Store
+	// BaseURL is the site's public URL, ending in "/"; post URLs are built from it.
+	BaseURL *url.URL
+	// Location is the server's time zone, used for times that carry no offset.
+	Location    *time.Location
+	SyndicateTo []SyndicationTarget
+	Now         func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	now := time.Now()
+	if s.Now != nil {
+		now = s.Now()
+	}
+	return now.In(s.loc())
+}
+
+func (s *Service) loc() *time.Location {
+	if s.Location != nil {
+		return s.Location
+	}
+	return time.Local
+}
+
+// URL returns the absolute URL of p.
+func (s *Service) URL(p *micropubd.Post) string {
+	return s.BaseURL.String() + p.Path
+}
+
+// PathOf returns the path, relative to the base URL, of a URL on this site.
+func (s *Service) PathOf(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() {
+		return "", errInvalid("%q is not an absolute URL", raw)
+	}
+	if !strings.EqualFold(u.Host, s.BaseURL.Host) || !strings.HasPrefix(u.Path, s.BaseURL.Path) {
+		return "", errInvalid("%q is not a post on this site", raw)
+	}
+	path := strings.Trim(strings.TrimPrefix(u.Path, s.BaseURL.Path), "/")
+	if path == "" {
+		return "", errInvalid("%q is the homepage, not a post", raw)
+	}
+	return path, nil
+}
+
+// CreateOptions are the limits the caller's authorisation puts on a create.
+type CreateOptions struct {
+	// DraftOnly makes the post a draft whatever the request says (the draft scope).
+	DraftOnly bool
+}
+
+// Create makes a post from a create request whose files, if any, are already stored and
+// listed in its properties.
+func (s *Service) Create(ctx context.Context, req *Request, opts CreateOptions) (*micropubd.Post, error) {
+	if len(req.Type) != 1 {
+		return nil, errInvalid("a post has exactly one type, got %d", len(req.Type))
+	}
+	p := &micropubd.Post{
+		Type:       strings.TrimPrefix(req.Type[0], "h-"),
+		Properties: cloneProperties(req.Properties),
+	}
+	if err := applyPhotoAlt(p.Properties, req.Commands["mp-photo-alt"]); err != nil {
+		return nil, err
+	}
+	if opts.DraftOnly {
+		p.Properties["post-status"] = []any{micropubd.StatusDraft}
+	}
+	if len(p.Properties["published"]) == 0 {
+		p.Properties["published"] = []any{s.now().Format(time.RFC3339)}
+	}
+	if err := s.derive(p); err != nil {
+		return nil, err
+	}
+	targets, err := s.syndicationTargets(req.Commands["mp-syndicate-to"])
+	if err != nil {
+		return nil, err
+	}
+	p.SyndicateTo = targets
+
+	base := slugFor(req.Command("mp-slug"), p.Properties)
+	if base == "" {
+		base = shortID()
+	}
+	prefix := p.Published.Format("2006/01/")
+	for i := 1; ; i++ {
+		candidate := base
+		switch {
+		case i > 20:
+			candidate = base + "-" + shortID()
+		case i > 1:
+			candidate = fmt.Sprintf("%s-%d", base, i)
+		}
+		p.Path = prefix + candidate
+		err := s.Store.CreatePost(ctx, p)
+		if errors.Is(err, micropubd.ErrConflict) && i <= 21 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+}
+
+// UpdateResult says what an update did.
+type UpdateResult struct {
+	Post *micropubd.Post
+	// Moved is true when the update gave the post a new URL.
+	Moved bool
+}
+
+// Update applies an update request's replace, add and delete operations, in that order,
+// atomically: if the result is not a valid post nothing is changed.
+func (s *Service) Update(ctx context.Context, req *Request) (*UpdateResult, error) {
+	path, err := s.PathOf(req.URL)
+	if err != nil {
+		return nil, err
+	}
+	var moved bool
+	p, err := s.Store.UpdatePost(ctx, path, func(p *micropubd.Post) error {
+		if p.IsDeleted() {
+			return errInvalid("the post %s is deleted; undelete it first", req.URL)
+		}
+		props := cloneProperties(p.Properties)
+		newSlug := ""
+		for name, vals := range req.Replace {
+			if name == "mp-slug" {
+				newSlug = truncateSlug(slug.Make(firstString(vals)))
+				continue
+			}
+			if strings.HasPrefix(name, "mp-") {
+				continue
+			}
+			if len(vals) == 0 {
+				delete(props, name)
+				continue
+			}
+			props[name] = slices.Clone(vals)
+		}
+		for name, vals := range req.Add {
+			if strings.HasPrefix(name, "mp-") {
+				continue
+			}
+			props[name] = append(props[name], vals...)
+		}
+		for _, name := range req.DeleteProps {
+			delete(props, name)
+		}
+		for name, vals := range req.DeleteValues {
+			kept := props[name][:0:0]
+			for _, v := range props[name] {
+				if !slices.ContainsFunc(vals, func(d any) bool { return reflect.DeepEqual(d, v) }) {
+					kept = append(kept, v)
+				}
+			}
+			if len(kept) == 0 {
+				delete(props, name)
+			} else {
+				props[name] = kept
+			}
+		}
+		if len(props["published"]) == 0 {
+			props["published"] = []any{p.Published.In(s.loc()).Format(time.RFC3339)}
+		}
+		props["updated"] = []any{s.now().Format(time.RFC3339)}
+		p.Properties = props
+		if err := s.derive(p); err != nil {
+			return err
+		}
+		if newSlug != "" {
+			newPath := p.Path[:strings.LastIndexByte(p.Path, '/')+1] + newSlug
+			moved = newPath != p.Path
+			p.Path = newPath
+		}
+		p.Updated = s.now()
+		return nil
+	})
+	if errors.Is(err, micropubd.ErrNotFound) {
+		return nil, errInvalid("there is no post at %s", req.URL)
+	}
+	if errors.Is(err, micropubd.ErrConflict) {
+		return nil, errInvalid("another post already has that URL; choose another mp-slug")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &UpdateResult{Post: p, Moved: moved}, nil
+}
+
+// Delete marks the post deleted; its page answers 410 Gone until it is undeleted.
+func (s *Service) Delete(ctx context.Context, rawURL string) (*micropubd.Post, error) {
+	return s.setDeleted(ctx, rawURL, true)
+}
+
+// Undelete restores a deleted post at the same URL.
+func (s *Service) Undelete(ctx context.Context, rawURL string) (*micropubd.Post, error) {
+	return s.setDeleted(ctx, rawURL, false)
+}
+
+func (s *Service) setDeleted(ctx context.Context, rawURL string, deleted bool) (*micropubd.Post, error) {
+	path, err := s.PathOf(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Store.UpdatePost(ctx, path, func(p *micropubd.Post) error {
+		switch {
+		case deleted && !p.IsDeleted():
+			p.Deleted = s.now()
+		case !deleted:
+			p.Deleted = time.Time{}
+		}
+		return nil
+	})
+	if errors.Is(err, micropubd.ErrNotFound) {
+		return nil, errInvalid("there is no post at %s", rawURL)
+	}
+	return p, err
+}
+
+// Get returns the post at a URL on this site, deleted or not.
+func (s *Service) Get(ctx context.Context, rawURL string) (*micropubd.Post, error) {
+	path, err := s.PathOf(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Store.PostByPath(ctx, path)
+	if errors.Is(err, micropubd.ErrNotFound) {
+		return nil, errInvalid("there is no post at %s", rawURL)
+	}
+	return p, err
+}
+
+// derive checks the properties that drive storage and sets the columns derived from them:
+// status, visibility, published and the post type.
+func (s *Service) derive(p *micropubd.Post) error {
+	p.Status = micropubd.StatusPublished
+	if v, err := single(p.Properties, "post-status"); err != nil {
+		return err
+	} else if v != "" {
+		if v != micropubd.StatusPublished && v != micropubd.StatusDraft {
+			return errInvalid("post-status must be published or draft, not %q", v)
+		}
+		p.Status = v
+	}
+	p.Visibility = micropubd.VisibilityPublic
+	if v, err := single(p.Properties, "visibility"); err != nil {
+		return err
+	} else if v != "" {
+		if v != micropubd.VisibilityPublic && v != micropubd.VisibilityUnlisted && v != micropubd.VisibilityPrivate {
+			return errInvalid("visibility must be public, unlisted or private, not %q", v)
+		}
+		p.Visibility = v
+	}
+	raw, err := single(p.Properties, "published")
+	if err != nil {
+		return err
+	}
+	t, err := ParseTime(raw, s.loc())
+	if err != nil {
+		return errInvalid("published: %v", err)
+	}
+	p.Published = t
+	// Keep the client's offset, but in one canonical format.
+	p.Properties["published"] = []any{t.Format(time.RFC3339)}
+	p.PostType = DiscoverPostType(p.Type, p.Properties)
+	return nil
+}
+
+func (s *Service) syndicationTargets(vals []any) ([]string, error) {
+	var out []string
+	for _, v := range vals {
+		uid, ok := v.(string)
+		if !ok {
+			return nil, errInvalid("mp-syndicate-to values must be strings")
+		}
+		if uid == "" {
+			continue // an empty value is how forms say "none"
+		}
+		if !slices.ContainsFunc(s.SyndicateTo, func(t SyndicationTarget) bool { return t.UID == uid }) {
+			return nil, errInvalid("%q is not a syndication target of this site (see q=syndicate-to)", uid)
+		}
+		if !slices.Contains(out, uid) {
+			out = append(out, uid)
+		}
+	}
+	return out, nil
+}
+
+// single returns the one string value of a property that may have at most one.
+func single(props micropubd.Properties, name string) (string, error) {
+	vals := props[name]
+	if len(vals) == 0 {
+		return "", nil
+	}
+	s, ok := vals[0].(string)
+	if len(vals) > 1 || !ok {
+		return "", errInvalid("%s must be a single text value", name)
+	}
+	return strings.TrimSpace(s), nil
+}
+
+// timeLayouts are the forms of published/start/end that clients send; the first ones carry an offset.
+var timeLayouts = []struct {
+	layout    string
+	hasOffset bool
+}{
+	{time.RFC3339Nano, true},
+	{"2006-01-02T15:04:05Z0700", true},
+	{"2006-01-02T15:04Z07:00", true},
+	{"2006-01-02 15:04:05Z07:00", true},
+	{"2006-01-02 15:04:05 -0700", true},
+	{"2006-01-02T15:04:05", false},
+	{"2006-01-02T15:04", false},
+	{"2006-01-02 15:04:05", false},
+	{"2006-01-02 15:04", false},
+	{"2006-01-02", false},
+}
+
+// ParseTime reads a date-time as clients send it. An offset in the value is kept; a value
+// without one is read in loc.
+func ParseTime(raw string, loc *time.Location) (time.Time, error) {
+	for _, l := range timeLayouts {
+		if l.hasOffset {
+			if t, err := time.Parse(l.layout, raw); err == nil {
+				return t, nil
+			}
+		} else if t, err := time.ParseInLocation(l.layout, raw, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date-time such as 2026-11-22T17:14:00+01:00", raw)
+}
+
+// applyPhotoAlt pairs mp-photo-alt values with the photos in order.
+func applyPhotoAlt(props micropubd.Properties, alts []any) error {
+	if len(alts) == 0 {
+		return nil
+	}
+	photos := props["photo"]
+	if len(alts) > len(photos) {
+		return errInvalid("mp-photo-alt has %d values for %d photos", len(alts), len(photos))
+	}
+	for i, a := range alts {
+		alt, ok := a.(string)
+		if !ok {
+			return errInvalid("mp-photo-alt values must be text")
+		}
+		if alt == "" {
+			continue
+		}
+		switch v := photos[i].(type) {
+		case string:
+			photos[i] = map[string]any{"value": v, "alt": alt}
+		case map[string]any:
+			m := maps.Clone(v)
+			m["alt"] = alt
+			photos[i] = m
+		}
+	}
+	return nil
+}
+
+// slugFor makes the slug from mp-slug, else from the name.
+func slugFor(mpSlug string, props micropubd.Properties) string {
+	for _, src := range []string{mpSlug, props.First("name")} {
+		if s := slug.Make(src); s != "" {
+			return truncateSlug(s)
+		}
+	}
+	return ""
+}
+
+func truncateSlug(s string) string {
+	const maxLen = 80
+	if len(s) <= maxLen {
+		return s
+	}
+	s = s[:maxLen]
+	if i := strings.LastIndexByte(s, '-'); i > maxLen/2 {
+		s = s[:i]
+	}
+	return strings.Trim(s, "-")
+}
+
+// shortID is a random lowercase id for posts that give nothing to make a slug from.
+func shortID() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
+	b := make([]byte, 7)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+func firstString(vals []any) string {
+	if len(vals) > 0 {
+		if s, ok := vals[0].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// cloneProperties copies the lists (not the values inside them) so edits never leak back.
+func cloneProperties(p micropubd.Properties) micropubd.Properties {
+	out := make(micropubd.Properties, len(p))
+	for k, v := range p {
+		out[k] = slices.Clone(v)
+	}
+	return out
+}

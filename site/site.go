@@ -1,0 +1,222 @@
+// Package site serves the public website: the owner's homepage with its h-card and h-feed,
+// and a permalink page per post, marked up with microformats2.
+package site
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/micropubd/micropubd"
+	"github.com/micropubd/micropubd/templates"
+)
+
+// Link is a discovery link the site advertises in <link> elements and HTTP Link headers.
+type Link struct {
+	Rel  string
+	Href string
+}
+
+// Config describes the site and its owner.
+type Config struct {
+	// URL is the public base URL, the owner's "me", ending in "/".
+	URL *url.URL
+	// Name and Photo make the owner's h-card.
+	Name  string
+	Photo string
+	// Links are advertised on every page (micropub, IndieAuth endpoints, ...).
+	Links []Link
+	// PageSize is the number of posts per homepage page.
+	PageSize int
+}
+
+// Posts is what the site reads from storage.
+type Posts interface {
+	PostByPath(ctx context.Context, path string) (*micropubd.Post, error)
+	ListPosts(ctx context.Context, f micropubd.PostFilter) ([]*micropubd.Post, error)
+}
+
+// Handler serves the site's pages.
+type Handler struct {
+	cfg     Config
+	posts   Posts
+	isOwner func(*http.Request) bool
+	log     *slog.Logger
+	pages   map[string]*template.Template
+	views   *viewBuilder
+}
+
+// siteView is what every page knows of the site.
+type siteView struct {
+	URL   string
+	Name  string
+	Photo string
+	Links []Link
+}
+
+// New parses the embedded templates. isOwner tells whether a request comes from the owner,
+// who alone may see drafts and private posts.
+func New(cfg Config, posts Posts, isOwner func(*http.Request) bool, log *slog.Logger) (*Handler, error) {
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = 20
+	}
+	if cfg.Name == "" {
+		cfg.Name = cfg.URL.Host
+	}
+	h := &Handler{cfg: cfg, posts: posts, isOwner: isOwner, log: log, pages: map[string]*template.Template{}}
+	h.views = &viewBuilder{
+		content: newContentRenderer(),
+		url:     func(p *micropubd.Post) string { return cfg.URL.String() + p.Path },
+		resolve: func(string) *micropubd.Post { return nil },
+	}
+	funcs := template.FuncMap{
+		"entry": func(s siteView, p *postView) any {
+			return map[string]any{"Site": s, "Post": p, "Permalink": false}
+		},
+		"permalink": func(s siteView, p *postView) any {
+			return map[string]any{"Site": s, "Post": p, "Permalink": true}
+		},
+	}
+	names, err := fs.Glob(templates.FS, "*.page.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templates.FS, "layout.html", "partials.html", name)
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		h.pages[strings.TrimSuffix(name, ".page.html")] = t
+	}
+	return h, nil
+}
+
+func (h *Handler) site() siteView {
+	return siteView{URL: h.cfg.URL.String(), Name: h.cfg.Name, Photo: h.cfg.Photo, Links: h.cfg.Links}
+}
+
+// Home serves the homepage: the owner's h-card and an h-feed of public posts, newest first.
+// Any query string other than a valid page number is ignored, never redirected.
+func (h *Handler) Home(w http.ResponseWriter, r *http.Request) {
+	page, err := strconv.Atoi(r.URL.Query().Get("page"))
+	if err != nil || page < 1 {
+		page = 1
+	}
+	size := h.cfg.PageSize
+	posts, err := h.posts.ListPosts(r.Context(), micropubd.PostFilter{
+		Status:     micropubd.StatusPublished,
+		Visibility: []string{micropubd.VisibilityPublic},
+		Limit:      size + 1,
+		Offset:     (page - 1) * size,
+	})
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	data := map[string]any{"Site": h.site(), "Title": h.cfg.Name}
+	if len(posts) > size {
+		posts = posts[:size]
+		data["Older"] = h.cfg.URL.String() + "?page=" + strconv.Itoa(page+1)
+	}
+	if page == 2 {
+		data["Newer"] = h.cfg.URL.String()
+	} else if page > 2 {
+		data["Newer"] = h.cfg.URL.String() + "?page=" + strconv.Itoa(page-1)
+	}
+	views := make([]*postView, len(posts))
+	for i, p := range posts {
+		views[i] = h.view(r.Context(), p)
+	}
+	data["Posts"] = views
+	h.render(w, r, http.StatusOK, "home", data)
+}
+
+// Post serves a post's permalink page. Deleted posts answer 410 Gone; drafts and private
+// posts are 404 to anyone but the owner; a former URL of a post redirects to its current one.
+func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
+	path := strings.Trim(strings.TrimPrefix(r.URL.Path, h.cfg.URL.Path), "/")
+	p, err := h.posts.PostByPath(r.Context(), path)
+	if errors.Is(err, micropubd.ErrNotFound) {
+		h.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if !p.IsPublic() && !h.isOwner(r) {
+		h.NotFound(w, r)
+		return
+	}
+	if p.IsDeleted() {
+		h.renderError(w, r, http.StatusGone, "Gone", "This post was deleted.")
+		return
+	}
+	if p.Path != path {
+		http.Redirect(w, r, h.cfg.URL.String()+p.Path, http.StatusMovedPermanently)
+		return
+	}
+	if !p.IsPublic() {
+		w.Header().Set("Cache-Control", "private, no-store")
+	}
+	v := h.view(r.Context(), p)
+	title := h.cfg.Name
+	if len(v.Names) > 0 {
+		title = v.Names[0] + " · " + h.cfg.Name
+	}
+	h.render(w, r, http.StatusOK, "post", map[string]any{"Site": h.site(), "Title": title, "Post": v})
+}
+
+// view builds a post's view, resolving locations that point at venues on this site.
+func (h *Handler) view(ctx context.Context, p *micropubd.Post) *postView {
+	b := *h.views
+	b.resolve = func(raw string) *micropubd.Post {
+		base := h.cfg.URL.String()
+		if !strings.HasPrefix(raw, base) {
+			return nil
+		}
+		venue, err := h.posts.PostByPath(ctx, strings.Trim(strings.TrimPrefix(raw, base), "/"))
+		if err != nil || !venue.IsPublic() || venue.IsDeleted() {
+			return nil
+		}
+		return venue
+	}
+	return b.post(p)
+}
+
+// NotFound answers 404 with the site's page.
+func (h *Handler) NotFound(w http.ResponseWriter, r *http.Request) {
+	h.renderError(w, r, http.StatusNotFound, "Not found", "There is nothing at this address.")
+}
+
+func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
+	h.render(w, r, status, "error", map[string]any{"Site": h.site(), "Title": heading, "Heading": heading, "Message": msg})
+}
+
+func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+	http.Error(w, "The server failed to render this page.", http.StatusInternalServerError)
+}
+
+// render executes a page into a buffer first, so a template error is a clean 500.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	var buf bytes.Buffer
+	if err := h.pages[page].ExecuteTemplate(&buf, "layout", data); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	for _, l := range h.cfg.Links {
+		w.Header().Add("Link", fmt.Sprintf(`<%s>; rel="%s"`, l.Href, l.Rel))
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}

@@ -1,0 +1,146 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/micropubd/micropubd"
+)
+
+// CreateTemp opens a new file in the data folder's tmp directory, on the same file system as
+// the media folder, so that saving it is an atomic rename.
+func (db *DB) CreateTemp() (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Join(db.dir, "tmp"), "upload-*")
+	if err != nil {
+		return nil, fmt.Errorf("create temp file: %w", err)
+	}
+	return f, nil
+}
+
+// SaveMedia moves the file at tmpPath into the media folder as m.Name and records it. If a file
+// with that name exists already (the same bytes were uploaded before), the temp file is removed
+// and the existing record returned. The row and the file exist together or not at all; a crash
+// between the rename and the commit leaves an orphan that SweepFiles removes.
+func (db *DB) SaveMedia(ctx context.Context, m *micropubd.Media, tmpPath string) (*micropubd.Media, error) {
+	defer os.Remove(tmpPath) // a no-op once renamed
+	if !validMediaName(m.Name) {
+		return nil, fmt.Errorf("media name %q is not a plain file name", m.Name)
+	}
+	var saved *micropubd.Media
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		existing, err := scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE name = ?`, m.Name))
+		if err == nil {
+			saved = existing
+			return nil
+		}
+		if !errors.Is(err, micropubd.ErrNotFound) {
+			return err
+		}
+		created := m.Created
+		if created.IsZero() {
+			created = time.Now()
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO media (name, mime_type, size, width, height, alt, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, m.Name, m.MIMEType, m.Size, m.Width, m.Height, m.Alt, created.UnixNano())
+		if err != nil {
+			return fmt.Errorf("insert media: %w", err)
+		}
+		final := db.mediaPath(m.Name)
+		if err := os.Rename(tmpPath, final); err != nil {
+			return fmt.Errorf("move upload into place: %w", err)
+		}
+		cp := *m
+		cp.ID, _ = res.LastInsertId()
+		cp.Created = created.UTC()
+		saved = &cp
+		return nil
+	})
+	if err != nil {
+		if saved == nil {
+			// The rename may have happened before a failed commit.
+			if _, statErr := db.MediaByName(ctx, m.Name); errors.Is(statErr, micropubd.ErrNotFound) {
+				os.Remove(db.mediaPath(m.Name))
+			}
+		}
+		return nil, err
+	}
+	return saved, nil
+}
+
+const mediaColumns = `id, name, mime_type, size, width, height, alt, created_at`
+
+// MediaByName returns the record of the file name.
+func (db *DB) MediaByName(ctx context.Context, name string) (*micropubd.Media, error) {
+	return scanMedia(db.read.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE name = ?`, name))
+}
+
+// OpenMedia opens the stored file name for reading.
+func (db *DB) OpenMedia(name string) (*os.File, error) {
+	if !validMediaName(name) {
+		return nil, micropubd.ErrNotFound
+	}
+	f, err := os.Open(db.mediaPath(name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, micropubd.ErrNotFound
+	}
+	return f, err
+}
+
+func (db *DB) mediaPath(name string) string { return filepath.Join(db.dir, "media", name) }
+
+// validMediaName accepts only the names the server makes (hex hash and extension), so no
+// name can reach outside the media folder.
+func validMediaName(name string) bool {
+	if name == "" || len(name) > 100 || strings.Count(name, ".") > 1 {
+		return false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.') {
+			return false
+		}
+	}
+	return !strings.HasPrefix(name, ".")
+}
+
+func scanMedia(row scanner) (*micropubd.Media, error) {
+	var m micropubd.Media
+	var created int64
+	err := row.Scan(&m.ID, &m.Name, &m.MIMEType, &m.Size, &m.Width, &m.Height, &m.Alt, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, micropubd.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read media: %w", err)
+	}
+	m.Created = time.Unix(0, created).UTC()
+	return &m, nil
+}
+
+// SweepFiles removes what a crash can leave behind: partial uploads in tmp, and files in the
+// media folder without a row. Only the server calls it, at start, before it takes uploads.
+func (db *DB) SweepFiles(ctx context.Context) error {
+	tmp := filepath.Join(db.dir, "tmp")
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return fmt.Errorf("read tmp folder: %w", err)
+	}
+	for _, e := range entries {
+		os.RemoveAll(filepath.Join(tmp, e.Name()))
+	}
+	entries, err = os.ReadDir(filepath.Join(db.dir, "media"))
+	if err != nil {
+		return fmt.Errorf("read media folder: %w", err)
+	}
+	for _, e := range entries {
+		if _, err := db.MediaByName(ctx, e.Name()); errors.Is(err, micropubd.ErrNotFound) {
+			os.Remove(db.mediaPath(e.Name()))
+		}
+	}
+	return nil
+}
