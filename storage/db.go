@@ -76,6 +76,9 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	return db, nil
 }
 
+// Dir returns the data folder.
+func (db *DB) Dir() string { return db.dir }
+
 // Close closes the database; WAL content is checkpointed by SQLite as the last connection closes.
 func (db *DB) Close() error {
 	return errors.Join(db.read.Close(), db.write.Close())

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -181,4 +182,9 @@ func wantError(t *testing.T, resp *http.Response, body []byte, status int, code 
 	if d, _ := m["error_description"].(string); d == "" {
 		t.Errorf("error_description is empty in %s", body)
 	}
+}
+
+// dataDir returns a folder under the server's data folder.
+func (s *testServer) dataDir(t *testing.T, name string) string {
+	return filepath.Join(s.db.Dir(), name)
 }
