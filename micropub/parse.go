@@ -428,9 +428,12 @@ func parseJSON(body []byte) (*Request, error) {
 }
 
 func parseJSONCreate(req *Request, doc map[string]any) error {
-	types, err := stringList(doc["type"])
-	if err != nil || len(types) == 0 {
-		return errInvalid(`a JSON create needs "type", e.g. ["h-entry"]`)
+	types := []string{"h-entry"} // as for forms, a create without a type makes an entry
+	if raw, ok := doc["type"]; ok {
+		var err error
+		if types, err = stringList(raw); err != nil || len(types) == 0 {
+			return errInvalid(`"type" must be a list of microformats types, e.g. ["h-entry"]`)
+		}
 	}
 	for _, t := range types {
 		if !strings.HasPrefix(t, "h-") {

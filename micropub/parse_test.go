@@ -127,7 +127,7 @@ func TestParseRequest_RejectsMalformed(t *testing.T) {
 		{"json array body", "application/json", `["h-entry"]`, 400, "malformed"},
 		{"json trailing data", "application/json", `{"type":["h-entry"],"properties":{"content":["x"]}} {}`, 400, "after its object"},
 		{"bad utf-8 in json", "application/json", "{\"type\":[\"h-entry\"],\"properties\":{\"content\":[\"\xff\"]}}", 400, "UTF-8"},
-		{"json without type", "application/json", `{"properties":{"content":["x"]}}`, 400, "type"},
+		{"json type not a list", "application/json", `{"type":[1],"properties":{"content":["x"]}}`, 400, "type"},
 		{"json type not h-", "application/json", `{"type":["entry"],"properties":{"content":["x"]}}`, 400, "h-*"},
 		{"json without properties", "application/json", `{"type":["h-entry"]}`, 400, "properties"},
 		{"json null value", "application/json", `{"type":["h-entry"],"properties":{"content":[null]}}`, 400, "null"},

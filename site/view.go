@@ -104,12 +104,7 @@ func (b *viewBuilder) post(p *micropubd.Post) *postView {
 		Visibility: p.Visibility,
 		HasAuthor:  p.Type == "entry" || p.Type == "event",
 	}
-	names := make([]string, 0, len(p.Properties))
-	for name := range p.Properties {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range sortedNames(p.Properties) {
 		vals := p.Properties[name]
 		if !propName.MatchString(name) || slices.Contains(hidden, name) || len(vals) == 0 {
 			continue
@@ -227,12 +222,7 @@ func (b *viewBuilder) item(name string, obj map[string]any) valueView {
 	}
 	iv := &itemView{Types: strings.Join(types, " ")}
 	props, _ := obj["properties"].(map[string]any)
-	keys := make([]string, 0, len(props))
-	for k := range props {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedNames(props) {
 		list, _ := props[k].([]any)
 		if !propName.MatchString(k) || len(list) == 0 {
 			continue
@@ -261,6 +251,30 @@ func (b *viewBuilder) venue(name, url string, venue *micropubd.Post) valueView {
 		{Name: "url", Values: []valueView{{Kind: "link", Class: "u-url", URL: url, Text: url}}},
 	}}
 	return valueView{Kind: "item", Class: "p-" + name + " h-card", Item: iv}
+}
+
+// leading are the properties people read first; the rest follow alphabetically.
+var leading = []string{"name", "author", "start", "end", "url"}
+
+func sortedNames[V any](props map[string]V) []string {
+	names := make([]string, 0, len(props))
+	for name := range props {
+		names = append(names, name)
+	}
+	rank := func(n string) int {
+		if i := slices.Index(leading, n); i >= 0 {
+			return i
+		}
+		return len(leading)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		ri, rj := rank(names[i]), rank(names[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return names[i] < names[j]
+	})
+	return names
 }
 
 func isHTTP(s string) bool {

@@ -30,13 +30,13 @@ var testTargets = []micropub.SyndicationTarget{
 // testServer is micropubd on a real HTTP server and a real SQLite file in a temp folder.
 type testServer struct {
 	*httptest.Server
-	t     *testing.T
+	t     testing.TB
 	db    *storage.DB
 	base  string
 	token string // the owner's token with every scope
 }
 
-func newTestServer(t *testing.T, opts ...func(*serverConfig)) *testServer {
+func newTestServer(t testing.TB, opts ...func(*serverConfig)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	db, err := storage.Open(ctx, t.TempDir())
@@ -155,7 +155,7 @@ func (s *testServer) source(postURL string) map[string]any {
 	return s.query(url.Values{"q": {"source"}, "url": {postURL}})
 }
 
-func decodeJSON(t *testing.T, body []byte) map[string]any {
+func decodeJSON(t testing.TB, body []byte) map[string]any {
 	t.Helper()
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.UseNumber()
