@@ -154,6 +154,25 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, token *micropub
 	}
 	h.log().InfoContext(ctx, "post created", "url", h.Posts.URL(p), "type", p.PostType,
 		"client_id", token.ClientID, "took", time.Since(start))
+	h.rememberAlt(r, p)
 	w.Header().Set("Location", h.Posts.URL(p))
 	w.WriteHeader(http.StatusCreated)
+}
+
+// rememberAlt copies the alt text a post gives its uploaded photos to the media library, where
+// clients that list uploads show it. It is a courtesy: failing it does not fail the post.
+func (h *Handler) rememberAlt(r *http.Request, p *micropubd.Post) {
+	for _, v := range p.Properties["photo"] {
+		photo, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		value, _ := photo["value"].(string)
+		alt, _ := photo["alt"].(string)
+		if name := h.Media.NameOf(value); name != "" && alt != "" {
+			if err := h.Media.Store.SetMediaAlt(r.Context(), name, alt); err != nil {
+				h.log().WarnContext(r.Context(), "could not record alt text", "file", name, "err", err)
+			}
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/gif"  // register decoders for image.DecodeConfig
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	_ "golang.org/x/image/webp" // ...
@@ -29,6 +31,12 @@ type MediaStore interface {
 	SaveMedia(ctx context.Context, m *micropubd.Media, tmpPath string) (*micropubd.Media, error)
 	MediaByName(ctx context.Context, name string) (*micropubd.Media, error)
 	OpenMedia(name string) (*os.File, error)
+	ListMedia(ctx context.Context, limit, offset int) ([]*micropubd.Media, error)
+	SetMediaAlt(ctx context.Context, name, alt string) error
+	// DeleteMedia removes the record and the file together.
+	DeleteMedia(ctx context.Context, name string) error
+	// PostsReferencing returns the paths of posts whose properties mention text.
+	PostsReferencing(ctx context.Context, text string) ([]string, error)
 }
 
 // MediaService stores uploads, from the media endpoint and from multipart creates alike.
@@ -37,7 +45,9 @@ type MediaService struct {
 	BaseURL *url.URL
 	// MaxSize is the largest file accepted, in bytes.
 	MaxSize int64
-	Now     func() time.Time
+	// KeepLocation keeps the GPS position in uploaded JPEGs; by default it is removed.
+	KeepLocation bool
+	Now          func() time.Time
 }
 
 // mediaTypes are the types accepted, with the extension files get. Anything else (HTML, SVG,
@@ -63,59 +73,129 @@ var mediaTypes = map[string]string{
 
 // URL returns the absolute URL a stored file is served at.
 func (s *MediaService) URL(m *micropubd.Media) string {
-	return s.BaseURL.String() + "media/" + m.Name
+	return s.prefix() + m.Name
 }
 
-// Save stores the bytes of r under a name made from their SHA-256, after checking their type
-// from the bytes themselves (never the client's claim).
+func (s *MediaService) prefix() string { return s.BaseURL.String() + "media/" }
+
+// NameOf returns the file name in a URL of a stored file, or "" if it is not one.
+func (s *MediaService) NameOf(rawURL string) string {
+	name, ok := strings.CutPrefix(rawURL, s.prefix())
+	if !ok || name == "" || strings.ContainsAny(name, "/?#") {
+		return ""
+	}
+	return name
+}
+
+// Upload is a received file waiting in a temp file until it is committed or discarded.
+type Upload struct {
+	tmp   *os.File
+	Media micropubd.Media
+}
+
+// Discard removes the temp file of an upload that will not be stored.
+func (u *Upload) Discard() {
+	u.tmp.Close()
+	os.Remove(u.tmp.Name())
+}
+
+// Save receives and stores the bytes of r in one step.
 func (s *MediaService) Save(ctx context.Context, r io.Reader) (*micropubd.Media, error) {
-	tmp, err := s.Store.CreateTemp()
+	u, err := s.Receive(r)
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(tmp.Name()) // no-op after SaveMedia moved it
-	defer tmp.Close()
+	return s.Commit(ctx, u)
+}
 
+// Receive writes r to a temp file next to the media folder, checks its type from its bytes
+// (never from the client's claim) and its size, removes the location from JPEGs, and names it
+// by the SHA-256 of the result. Nothing is stored until Commit.
+func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 	maxSize := s.MaxSize
 	if maxSize <= 0 {
 		maxSize = DefaultLimits.Upload
 	}
-	hash := sha256.New()
-	var head bytes.Buffer
-	n, err := io.Copy(io.MultiWriter(tmp, hash, &headWriter{buf: &head, max: 512}), io.LimitReader(r, maxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("write upload: %w", err)
+	head := make([]byte, 512)
+	n, err := io.ReadFull(r, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, readError(err)
 	}
-	if n > maxSize {
-		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
-			Description: fmt.Sprintf("the file is larger than the limit of %d bytes", maxSize)}
-	}
+	head = head[:n]
 	if n == 0 {
 		return nil, errInvalid("the file is empty")
 	}
-	mimeType := DetectType(head.Bytes())
+	mimeType := DetectType(head)
 	ext, ok := mediaTypes[mimeType]
 	if !ok {
 		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedType,
 			Description: fmt.Sprintf("files of type %s are not accepted; send an image, video or audio file", mimeType)}
 	}
-	m := &micropubd.Media{
-		Name:     hex.EncodeToString(hash.Sum(nil))[:40] + ext,
-		MIMEType: mimeType,
-		Size:     n,
+	tmp, err := s.Store.CreateTemp()
+	if err != nil {
+		return nil, err
 	}
+	u := &Upload{tmp: tmp, Media: micropubd.Media{MIMEType: mimeType}}
+	size, err := io.Copy(tmp, io.MultiReader(bytes.NewReader(head), io.LimitReader(r, maxSize+1-int64(n))))
+	if err != nil {
+		u.Discard()
+		return nil, readError(err)
+	}
+	if size > maxSize {
+		u.Discard()
+		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
+			Description: fmt.Sprintf("the file is larger than the limit of %d bytes", maxSize)}
+	}
+	if mimeType == "image/jpeg" && !s.KeepLocation {
+		if _, err := stripJPEGLocation(tmp); err != nil {
+			u.Discard()
+			return nil, errInvalid("the JPEG file is malformed: %v", err)
+		}
+	}
+	hash := sha256.New()
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		u.Discard()
+		return nil, err
+	}
+	if _, err := io.Copy(hash, tmp); err != nil {
+		u.Discard()
+		return nil, fmt.Errorf("hash upload: %w", err)
+	}
+	u.Media.Name = hex.EncodeToString(hash.Sum(nil))[:40] + ext
+	u.Media.Size = size
+	if _, err := tmp.Seek(0, io.SeekStart); err == nil {
+		if cfg, _, err := image.DecodeConfig(tmp); err == nil {
+			u.Media.Width, u.Media.Height = cfg.Width, cfg.Height
+		}
+	}
+	return u, nil
+}
+
+// Commit moves a received file into the media folder and records it; the same bytes stored
+// twice are one file and one record.
+func (s *MediaService) Commit(ctx context.Context, u *Upload) (*micropubd.Media, error) {
+	defer u.Discard() // after the move this only closes the file
+	if err := u.tmp.Sync(); err != nil {
+		return nil, fmt.Errorf("write upload: %w", err)
+	}
+	if err := u.tmp.Close(); err != nil {
+		return nil, fmt.Errorf("write upload: %w", err)
+	}
+	m := u.Media
 	if s.Now != nil {
 		m.Created = s.Now()
 	}
-	if _, err := tmp.Seek(0, io.SeekStart); err == nil {
-		if cfg, _, err := image.DecodeConfig(tmp); err == nil {
-			m.Width, m.Height = cfg.Width, cfg.Height
-		}
+	return s.Store.SaveMedia(ctx, &m, u.tmp.Name())
+}
+
+// readError turns a failed read of the request body into an answer: 413 when the body hit
+// its size limit.
+func readError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errTooLarge(mbe.Limit)
 	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("write upload: %w", err)
-	}
-	return s.Store.SaveMedia(ctx, m, tmp.Name())
+	return errInvalid("the upload could not be read: %v", err)
 }
 
 // headWriter keeps the first max bytes written to it.

@@ -144,3 +144,83 @@ func (db *DB) SweepFiles(ctx context.Context) error {
 	}
 	return nil
 }
+
+// ListMedia returns uploads newest first.
+func (db *DB) ListMedia(ctx context.Context, limit, offset int) ([]*micropubd.Media, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+mediaColumns+` FROM media
+		ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, limit, max(offset, 0))
+	if err != nil {
+		return nil, fmt.Errorf("list media: %w", err)
+	}
+	defer rows.Close()
+	var out []*micropubd.Media
+	for rows.Next() {
+		m, err := scanMedia(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// SetMediaAlt records the alt text of an upload.
+func (db *DB) SetMediaAlt(ctx context.Context, name, alt string) error {
+	if _, err := db.write.ExecContext(ctx, `UPDATE media SET alt = ? WHERE name = ?`, alt, name); err != nil {
+		return fmt.Errorf("set media alt: %w", err)
+	}
+	return nil
+}
+
+// PostsReferencing returns the paths of posts, deleted ones included (they may come back),
+// whose properties mention text.
+func (db *DB) PostsReferencing(ctx context.Context, text string) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT path FROM posts WHERE instr(properties, ?) > 0 ORDER BY id`, text)
+	if err != nil {
+		return nil, fmt.Errorf("find posts using %s: %w", text, err)
+	}
+	defer rows.Close()
+	var paths []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, rows.Err()
+}
+
+// DeleteMedia removes the record and the file of an upload together. The file is first moved
+// aside, so that if the record cannot be deleted it is put back, and once the deletion is
+// committed it is removed: a record never outlives its file, nor a file its record.
+func (db *DB) DeleteMedia(ctx context.Context, name string) error {
+	if !validMediaName(name) {
+		return micropubd.ErrNotFound
+	}
+	aside := filepath.Join(db.dir, "tmp", "deleted-"+name)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM media WHERE name = ?`, name)
+		if err != nil {
+			return fmt.Errorf("delete media: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return micropubd.ErrNotFound
+		}
+		if err := os.Rename(db.mediaPath(name), aside); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("move media file aside: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		if _, statErr := os.Stat(aside); statErr == nil {
+			os.Rename(aside, db.mediaPath(name))
+		}
+		return err
+	}
+	os.Remove(aside)
+	return nil
+}

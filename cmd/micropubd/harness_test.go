@@ -107,10 +107,14 @@ func (s *testServer) get(rawURL, token string) (*http.Response, []byte) {
 	return s.do(req)
 }
 
-// post sends a body of the given type to /micropub with the token in the header.
-func (s *testServer) post(contentType, body, token string) (*http.Response, []byte) {
+// post sends a body of the given type to /micropub (or to path) with the token in the header.
+func (s *testServer) post(contentType, body, token string, path ...string) (*http.Response, []byte) {
 	s.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.base+"micropub", strings.NewReader(body))
+	endpoint := "micropub"
+	if len(path) > 0 {
+		endpoint = path[0]
+	}
+	req, err := http.NewRequest(http.MethodPost, s.base+endpoint, strings.NewReader(body))
 	if err != nil {
 		s.t.Fatal(err)
 	}

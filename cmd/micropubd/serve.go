@@ -27,6 +27,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	name := fs.String("name", envOr("MICROPUBD_NAME", ""), "the owner's name on the site (env MICROPUBD_NAME; default: the host)")
 	photo := fs.String("photo", envOr("MICROPUBD_PHOTO", ""), "URL of the owner's photo for the h-card (env MICROPUBD_PHOTO)")
 	syndicate := fs.String("syndicate-to", envOr("MICROPUBD_SYNDICATE_TO", ""), "syndication targets clients may choose, as UID=Name pairs separated by commas (env MICROPUBD_SYNDICATE_TO)")
+	keepLocation := fs.Bool("keep-location", envOr("MICROPUBD_KEEP_LOCATION", "") == "true", "keep the GPS position in uploaded JPEGs; by default it is removed (env MICROPUBD_KEEP_LOCATION=true)")
 	logLevel := fs.String("log-level", envOr("MICROPUBD_LOG_LEVEL", "info"), "debug, info, warn or error (env MICROPUBD_LOG_LEVEL)")
 	var limits micropub.Limits
 	if err := errors.Join(
@@ -67,12 +68,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	handler, err := newServer(serverConfig{
-		BaseURL:     base,
-		Name:        *name,
-		Photo:       *photo,
-		Limits:      limits,
-		SyndicateTo: targets,
-		Location:    time.Local,
+		BaseURL:      base,
+		Name:         *name,
+		Photo:        *photo,
+		Limits:       limits,
+		KeepLocation: *keepLocation,
+		SyndicateTo:  targets,
+		Location:     time.Local,
 	}, db, log)
 	if err != nil {
 		return err

@@ -17,13 +17,15 @@ import (
 
 // serverConfig is everything the HTTP server is made from.
 type serverConfig struct {
-	BaseURL     *url.URL
-	Name        string
-	Photo       string
-	Limits      micropub.Limits
-	SyndicateTo []micropub.SyndicationTarget
-	Location    *time.Location
-	Now         func() time.Time // nil means time.Now; tests fix it
+	BaseURL *url.URL
+	Name    string
+	Photo   string
+	Limits  micropub.Limits
+	// KeepLocation keeps GPS positions in uploaded JPEGs (stripped by default).
+	KeepLocation bool
+	SyndicateTo  []micropub.SyndicationTarget
+	Location     *time.Location
+	Now          func() time.Time // nil means time.Now; tests fix it
 }
 
 // newServer wires storage, the post and media services, the Micropub endpoint and the site
@@ -38,7 +40,14 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		SyndicateTo: cfg.SyndicateTo,
 		Now:         cfg.Now,
 	}
-	media := &micropub.MediaService{Store: db, BaseURL: cfg.BaseURL, MaxSize: cfg.Limits.Upload, Now: cfg.Now}
+	media := &micropub.MediaService{
+		Store:        db,
+		BaseURL:      cfg.BaseURL,
+		MaxSize:      cfg.Limits.Upload,
+		KeepLocation: cfg.KeepLocation,
+		Now:          cfg.Now,
+	}
+	mediaEndpoint := &micropub.MediaHandler{Media: media, Tokens: tokens, Site: cfg.BaseURL, Limits: cfg.Limits, Log: log, Now: cfg.Now}
 	mp := &micropub.Handler{
 		Posts:         posts,
 		Media:         media,
@@ -68,6 +77,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 	prefix := strings.TrimSuffix(cfg.BaseURL.Path, "/")
 	r := mux.NewRouter()
 	r.Handle(prefix+"/micropub", mp)
+	r.Handle(prefix+"/micropub/media", mediaEndpoint)
 	r.HandleFunc(prefix+"/media/{name}", func(w http.ResponseWriter, r *http.Request) {
 		media.ServeFile(w, r, mux.Vars(r)["name"])
 	}).Methods(http.MethodGet, http.MethodHead)

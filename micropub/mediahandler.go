@@ -1,0 +1,342 @@
+package micropub
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/micropubd/micropubd"
+)
+
+// MediaHandler is the media endpoint: POST uploads a file (multipart, part "file") or deletes
+// one (action=delete); GET answers q=config, q=source and q=last.
+type MediaHandler struct {
+	Media  *MediaService
+	Tokens TokenVerifier
+	// Site is the base URL posts live under, to name the posts that use a file.
+	Site   *url.URL
+	Limits Limits
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// lastWindow is how recent an upload must be for q=last, which clients ask right after
+// uploading.
+const lastWindow = 5 * time.Minute
+
+// fieldLimit bounds the text fields (access_token, alt, action, url) of a media request.
+const fieldLimit = 64 << 10
+
+func (h *MediaHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	allowCORS(w)
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		h.serveQuery(w, r)
+	case http.MethodPost:
+		h.servePost(w, r)
+	case http.MethodOptions:
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST, OPTIONS")
+		h.fail(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: CodeInvalidRequest,
+			Description: r.Method + " is not supported here; POST a file, or GET a query"})
+	}
+}
+
+func (h *MediaHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		log := h.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		log.ErrorContext(r.Context(), "media request failed", "method", r.Method, "err", err)
+	}
+	writeError(w, err)
+}
+
+func (h *MediaHandler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// mediaRequest is what a POST to the media endpoint carries.
+type mediaRequest struct {
+	upload      *Upload
+	accessToken string
+	alt         string
+	action      string
+	url         string
+}
+
+func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	header := BearerToken(r)
+	if header != "" {
+		// Refuse a bad header token before receiving a file of up to the upload limit.
+		if _, err := authenticate(ctx, h.Tokens, header, ""); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	req, err := h.readRequest(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if req.upload != nil {
+		defer req.upload.Discard() // a no-op once committed
+	}
+	token, err := authenticate(ctx, h.Tokens, header, req.accessToken)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if req.action == ActionDelete {
+		if !token.Allows(micropubd.ScopeDelete) {
+			if err := requireScope(token, micropubd.ScopeMedia); err != nil {
+				h.fail(w, r, err)
+				return
+			}
+		}
+		if err := h.delete(ctx, req.url); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if req.action != "" {
+		h.fail(w, r, errInvalid("unknown action %q; the media endpoint knows delete", req.action))
+		return
+	}
+	if err := requireScope(token, micropubd.ScopeMedia); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if req.upload == nil {
+		h.fail(w, r, errInvalid(`the request has no file: send multipart/form-data with a part named "file"`))
+		return
+	}
+	req.upload.Media.Alt = req.alt
+	m, err := h.Media.Commit(ctx, req.upload)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if req.alt != "" && m.Alt != req.alt {
+		// The same bytes were uploaded before: the newest alt text wins.
+		if err := h.Media.Store.SetMediaAlt(ctx, m.Name, req.alt); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		m.Alt = req.alt
+	}
+	w.Header().Set("Location", h.Media.URL(m))
+	writeJSON(w, http.StatusCreated, h.item(m))
+}
+
+// readRequest reads a media POST: multipart (streamed, so a large file goes straight to a temp
+// file next to the media folder) or a form-encoded or JSON delete.
+func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request) (*mediaRequest, error) {
+	limits := h.Limits.withDefaults()
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, errInvalid("the request needs a Content-Type: multipart/form-data to upload")
+	}
+	switch mediaType {
+	case "multipart/form-data":
+		r.Body = http.MaxBytesReader(w, r.Body, limits.Upload+fieldLimit)
+		return h.readMultipart(r)
+	case "application/x-www-form-urlencoded", "application/json":
+		req, err := ParseRequest(w, r, limits)
+		if err != nil {
+			return nil, err
+		}
+		if req.Action != ActionDelete {
+			return nil, errInvalid(`send a file as multipart/form-data with a part named "file", or action=delete with a url`)
+		}
+		return &mediaRequest{accessToken: req.AccessToken, action: req.Action, url: req.URL}, nil
+	default:
+		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedType,
+			Description: "upload files as multipart/form-data with a part named \"file\""}
+	}
+}
+
+func (h *MediaHandler) readMultipart(r *http.Request) (*mediaRequest, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, errInvalid("the multipart body is malformed: %v", err)
+	}
+	req := &mediaRequest{}
+	fail := func(err error) (*mediaRequest, error) {
+		if req.upload != nil {
+			req.upload.Discard()
+		}
+		return nil, err
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fail(readError(err))
+		}
+		name := part.FormName()
+		if name == "file" || name == "file[]" || (part.FileName() != "" && req.upload == nil) {
+			if req.upload != nil {
+				return fail(errInvalid("send one file per upload"))
+			}
+			u, err := h.Media.Receive(part)
+			if err != nil {
+				return fail(err)
+			}
+			req.upload = u
+			continue
+		}
+		value, err := io.ReadAll(io.LimitReader(part, fieldLimit+1))
+		if err != nil {
+			return fail(readError(err))
+		}
+		if len(value) > fieldLimit {
+			return fail(errInvalid("the field %q is too long", name))
+		}
+		switch name {
+		case "access_token":
+			req.accessToken = string(value)
+		case "alt", "mp-photo-alt":
+			req.alt = strings.TrimSpace(string(value))
+		case "action":
+			req.action = string(value)
+		case "url":
+			req.url = string(value)
+		}
+	}
+	return req, nil
+}
+
+// delete removes an upload that no post uses.
+func (h *MediaHandler) delete(ctx context.Context, rawURL string) error {
+	name := h.Media.NameOf(rawURL)
+	if name == "" {
+		return errInvalid("%q is not a file of this media endpoint", rawURL)
+	}
+	if _, err := h.Media.Store.MediaByName(ctx, name); errors.Is(err, micropubd.ErrNotFound) {
+		return errInvalid("there is no file at %s", rawURL)
+	} else if err != nil {
+		return err
+	}
+	paths, err := h.Media.Store.PostsReferencing(ctx, h.Media.URL(&micropubd.Media{Name: name}))
+	if err != nil {
+		return err
+	}
+	if len(paths) > 0 {
+		urls := make([]string, len(paths))
+		for i, p := range paths {
+			urls[i] = h.Site.String() + p
+		}
+		return errInvalid("the file is used by %s; remove it from the post first", strings.Join(urls, ", "))
+	}
+	err = h.Media.Store.DeleteMedia(ctx, name)
+	if errors.Is(err, micropubd.ErrNotFound) {
+		return errInvalid("there is no file at %s", rawURL)
+	}
+	return err
+}
+
+func (h *MediaHandler) serveQuery(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	if _, err := authenticate(ctx, h.Tokens, BearerToken(r), q.Get("access_token")); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	switch q.Get("q") {
+	case "config":
+		writeJSON(w, http.StatusOK, map[string]any{"q": []string{"config", "source", "last"}})
+	case "last":
+		list, err := h.Media.Store.ListMedia(ctx, 1, 0)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if len(list) == 0 || h.now().Sub(list[0].Created) > lastWindow {
+			writeJSON(w, http.StatusOK, map[string]any{})
+			return
+		}
+		writeJSON(w, http.StatusOK, h.item(list[0]))
+	case "source":
+		if q.Has("url") {
+			name := h.Media.NameOf(q.Get("url"))
+			m, err := h.Media.Store.MediaByName(ctx, name)
+			if name == "" || errors.Is(err, micropubd.ErrNotFound) {
+				h.fail(w, r, errInvalid("there is no file at %s", q.Get("url")))
+				return
+			}
+			if err != nil {
+				h.fail(w, r, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, h.item(m))
+			return
+		}
+		limit, offset := defaultListLimit, 0
+		if v := q.Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				h.fail(w, r, errInvalid("limit must be a positive number"))
+				return
+			}
+			limit = min(n, maxListLimit)
+		}
+		if v := q.Get("offset"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				h.fail(w, r, errInvalid("offset must be a number from 0"))
+				return
+			}
+			offset = n
+		}
+		list, err := h.Media.Store.ListMedia(ctx, limit, offset)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		items := make([]any, len(list))
+		for i, m := range list {
+			items[i] = h.item(m)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	case "":
+		h.fail(w, r, errInvalid("ask a query: q=config, q=source or q=last"))
+	default:
+		h.fail(w, r, errInvalid("unknown query q=%s; the media endpoint answers config, source and last", q.Get("q")))
+	}
+}
+
+// item describes an upload as q=source and the upload response give it.
+func (h *MediaHandler) item(m *micropubd.Media) map[string]any {
+	it := map[string]any{
+		"url":       h.Media.URL(m),
+		"published": m.Created.Format(time.RFC3339),
+		"mime_type": m.MIMEType,
+		"size":      m.Size,
+	}
+	if m.Width > 0 && m.Height > 0 {
+		it["width"], it["height"] = m.Width, m.Height
+	}
+	if m.Alt != "" {
+		it["alt"] = m.Alt
+	}
+	return it
+}
