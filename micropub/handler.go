@@ -57,7 +57,7 @@ func (h *Handler) log() *slog.Logger {
 // fail answers with err and logs what the client cannot be told.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
-	if !errors.As(err, &e) {
+	if !errors.As(err, &e) && r.Context().Err() == nil {
 		h.log().ErrorContext(r.Context(), "micropub request failed", "method", r.Method, "err", err)
 	}
 	writeError(w, err)

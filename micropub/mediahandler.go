@@ -52,7 +52,7 @@ func (h *MediaHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *MediaHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
-	if !errors.As(err, &e) {
+	if !errors.As(err, &e) && r.Context().Err() == nil {
 		log := h.Log
 		if log == nil {
 			log = slog.Default()

@@ -202,6 +202,9 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		return // the client went away; there is no one to answer
+	}
 	h.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
 	http.Error(w, "The server failed to render this page.", http.StatusInternalServerError)
 }
@@ -217,6 +220,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 		w.Header().Add("Link", fmt.Sprintf(`<%s>; rel="%s"`, l.Href, l.Rel))
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }

@@ -83,12 +83,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Requests do not inherit ctx: at shutdown the ones in flight must finish, not be cancelled.
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "url", base.String(), "data", c.data)
 	errc := make(chan error, 1)

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func TestServe_ShutdownLetsRequestsInFlightFinish(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	base := "http://" + addr + "/"
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"token", "--data", dir, "--url", base, "--scope", "create"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	token := lines[len(lines)-1]
+
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs bytes.Buffer
+	go func() { done <- run(ctx, []string{"--addr", addr, "--data", dir, "--url", base}, io.Discard, &logs) }()
+	for i := 0; ; i++ {
+		if resp, err := http.Get(base); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if i > 100 {
+			t.Fatal("the server did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// A multipart create whose body arrives slowly: half before the shutdown, half after.
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	req, _ := http.NewRequest(http.MethodPost, base+"micropub", pr)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	result := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("in-flight request: %v", err)
+			result <- nil
+			return
+		}
+		result <- resp
+	}()
+	mw.WriteField("h", "entry")
+	mw.WriteField("content", "sent across a shutdown")
+	time.Sleep(200 * time.Millisecond)
+	stop() // as SIGTERM does
+	time.Sleep(200 * time.Millisecond)
+	png, _ := os.ReadFile(filepath.Join(fixtureDir, "media", "pixel.png"))
+	part, _ := mw.CreateFormFile("photo", "p.png")
+	part.Write(png)
+	mw.Close()
+	pw.Close()
+
+	resp := <-result
+	if resp == nil {
+		t.FailNow()
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Errorf("the in-flight create answered %d, want 201", resp.StatusCode)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if _, err := http.Get(base); err == nil {
+		t.Error("the server still answers after shutdown")
+	}
+	if !strings.Contains(logs.String(), "stopped") {
+		t.Errorf("no clean stop in the log:\n%s", logs.String())
+	}
+	// The database closed cleanly: it opens again and holds the post.
+	if err := run(context.Background(), []string{"token", "--data", dir, "--url", base}, io.Discard, io.Discard); err != nil {
+		t.Errorf("reopening the data folder: %v", err)
+	}
+}

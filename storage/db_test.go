@@ -1,0 +1,150 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/micropubd/micropubd"
+)
+
+func openTest(t *testing.T, dir string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestOpen_MigratesOnceAndReopens(t *testing.T) {
+	dir := t.TempDir()
+	db := openTest(t, dir)
+	ctx := context.Background()
+	p := &micropubd.Post{Path: "2026/01/a", Type: "entry", PostType: "note", Status: "published", Visibility: "public",
+		Properties: micropubd.Properties{"content": {"a"}}, Published: time.Now()}
+	if err := db.CreatePost(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = openTest(t, dir) // migrations must not run again over existing tables
+	var versions int
+	if err := db.read.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&versions); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := filepath.Glob("migrations/*.sql")
+	if versions != len(names) {
+		t.Errorf("%d migrations recorded, %d embedded", versions, len(names))
+	}
+	if _, err := db.PostByPath(ctx, "2026/01/a"); err != nil {
+		t.Errorf("the post did not survive reopening: %v", err)
+	}
+	var mode string
+	db.read.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
+	var fk int
+	db.write.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
+	if mode != "wal" || fk != 1 {
+		t.Errorf("journal_mode = %s, foreign_keys = %d; want wal and 1", mode, fk)
+	}
+}
+
+func TestCreatePost_PathConflictWritesNothing(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	ctx := context.Background()
+	mk := func(content string) *micropubd.Post {
+		return &micropubd.Post{Path: "2026/01/same", Type: "entry", PostType: "note", Status: "published", Visibility: "public",
+			Properties: micropubd.Properties{"content": {content}, "category": {"c-" + content}}, Published: time.Now()}
+	}
+	if err := db.CreatePost(ctx, mk("first")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreatePost(ctx, mk("second")); !errors.Is(err, micropubd.ErrConflict) {
+		t.Fatalf("second create: %v, want ErrConflict", err)
+	}
+	cats, _ := db.Categories(ctx, "", 0)
+	if len(cats) != 1 || cats[0] != "c-first" {
+		t.Errorf("categories = %v: the failed create left some behind", cats)
+	}
+}
+
+func TestUpdatePost_ErrorRollsBackAndConcurrentUpdatesAreNotLost(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	ctx := context.Background()
+	p := &micropubd.Post{Path: "2026/01/counter", Type: "entry", PostType: "note", Status: "published", Visibility: "public",
+		Properties: micropubd.Properties{"category": {}}, Published: time.Now()}
+	if err := db.CreatePost(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	_, err := db.UpdatePost(ctx, p.Path, func(p *micropubd.Post) error {
+		p.Properties["category"] = append(p.Properties["category"], "lost")
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	const n = 40
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, err := db.UpdatePost(ctx, p.Path, func(p *micropubd.Post) error {
+				p.Properties["category"] = append(p.Properties["category"], "c")
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	got, _ := db.PostByPath(ctx, p.Path)
+	if len(got.Properties["category"]) != n {
+		t.Errorf("%d categories after %d concurrent appends", len(got.Properties["category"]), n)
+	}
+}
+
+func TestSaveMedia_CrashLeftoversAreSwept(t *testing.T) {
+	dir := t.TempDir()
+	db := openTest(t, dir)
+	ctx := context.Background()
+	tmp, _ := db.CreateTemp()
+	tmp.WriteString("kept")
+	tmp.Close()
+	if _, err := db.SaveMedia(ctx, &micropubd.Media{Name: "abc123.png", MIMEType: "image/png", Size: 4}, tmp.Name()); err != nil {
+		t.Fatal(err)
+	}
+	// What a crash leaves: a partial upload in tmp, and a file renamed in without its row.
+	os.WriteFile(filepath.Join(dir, "tmp", "upload-123"), []byte("partial"), 0o600)
+	os.WriteFile(filepath.Join(dir, "media", "def456.png"), []byte("orphan"), 0o600)
+	if err := db.SweepFiles(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"tmp/upload-123", "media/def456.png"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); !os.IsNotExist(err) {
+			t.Errorf("%s survived the sweep", p)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "media", "abc123.png")); err != nil {
+		t.Errorf("a file with a row was swept: %v", err)
+	}
+}
+
+func TestMediaNames_CannotLeaveTheFolder(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	for _, name := range []string{"../micropubd.db", "..", ".", "", "a/b.png", "A.PNG", ".hidden", "a..png", "x.png/"} {
+		if _, err := db.OpenMedia(name); !errors.Is(err, micropubd.ErrNotFound) {
+			t.Errorf("OpenMedia(%q) = %v, want ErrNotFound", name, err)
+		}
+		if err := db.DeleteMedia(context.Background(), name); !errors.Is(err, micropubd.ErrNotFound) {
+			t.Errorf("DeleteMedia(%q) = %v", name, err)
+		}
+	}
+}
