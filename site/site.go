@@ -3,12 +3,9 @@
 package site
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -50,7 +47,7 @@ type Handler struct {
 	posts   Posts
 	isOwner func(*http.Request) bool
 	log     *slog.Logger
-	pages   map[string]*template.Template
+	pages   *templates.Pages
 	views   *viewBuilder
 }
 
@@ -71,31 +68,17 @@ func New(cfg Config, posts Posts, isOwner func(*http.Request) bool, log *slog.Lo
 	if cfg.Name == "" {
 		cfg.Name = cfg.URL.Host
 	}
-	h := &Handler{cfg: cfg, posts: posts, isOwner: isOwner, log: log, pages: map[string]*template.Template{}}
+	h := &Handler{cfg: cfg, posts: posts, isOwner: isOwner, log: log}
 	h.views = &viewBuilder{
 		content: newContentRenderer(),
 		url:     func(p *micropubd.Post) string { return cfg.URL.String() + p.Path },
 		resolve: func(string) *micropubd.Post { return nil },
 	}
-	funcs := template.FuncMap{
-		"entry": func(s siteView, p *postView) any {
-			return map[string]any{"Site": s, "Post": p, "Permalink": false}
-		},
-		"permalink": func(s siteView, p *postView) any {
-			return map[string]any{"Site": s, "Post": p, "Permalink": true}
-		},
-	}
-	names, err := fs.Glob(templates.FS, "*.page.html")
+	pages, err := templates.Parse()
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range names {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templates.FS, "layout.html", "partials.html", name)
-		if err != nil {
-			return nil, fmt.Errorf("parse template %s: %w", name, err)
-		}
-		h.pages[strings.TrimSuffix(name, ".page.html")] = t
-	}
+	h.pages = pages
 	return h, nil
 }
 
@@ -209,18 +192,13 @@ func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error)
 	http.Error(w, "The server failed to render this page.", http.StatusInternalServerError)
 }
 
-// render executes a page into a buffer first, so a template error is a clean 500.
+// render writes a page with the discovery Link headers every page carries.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
-	var buf bytes.Buffer
-	if err := h.pages[page].ExecuteTemplate(&buf, "layout", data); err != nil {
-		h.serverError(w, r, err)
-		return
-	}
 	for _, l := range h.cfg.Links {
 		w.Header().Add("Link", fmt.Sprintf(`<%s>; rel="%s"`, l.Href, l.Rel))
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	if err := h.pages.Render(w, status, page, data); err != nil {
+		w.Header().Del("Link")
+		h.serverError(w, r, err)
+	}
 }

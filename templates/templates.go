@@ -1,9 +1,77 @@
-// Package templates holds the site's HTML templates, embedded in the binary.
+// Package templates holds the HTML templates of the site and of the sign-in pages, embedded in
+// the binary, and renders them.
 package templates
 
-import "embed"
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+)
 
 // FS holds the page templates (*.page.html) and the shared layout and partials.
 //
 //go:embed *.html
 var FS embed.FS
+
+// Pages are the parsed pages, each with the layout and partials it is rendered in.
+type Pages struct {
+	pages map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	// dict builds a map from key/value pairs, to pass several values to a partial.
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, fmt.Errorf("dict needs key/value pairs")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict keys must be strings")
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
+}
+
+// Parse parses every page.
+func Parse() (*Pages, error) {
+	names, err := fs.Glob(FS, "*.page.html")
+	if err != nil {
+		return nil, err
+	}
+	p := &Pages{pages: map[string]*template.Template{}}
+	for _, name := range names {
+		t, err := template.New(name).Funcs(funcs).ParseFS(FS, "layout.html", "partials.html", name)
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		p.pages[strings.TrimSuffix(name, ".page.html")] = t
+	}
+	return p, nil
+}
+
+// Render executes page into a buffer and only then writes it with status, so that a template
+// error is returned before anything was sent. Headers set on w before are kept.
+func (p *Pages) Render(w http.ResponseWriter, status int, page string, data any) error {
+	t, ok := p.pages[page]
+	if !ok {
+		return fmt.Errorf("no page %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
