@@ -11,8 +11,11 @@ require (
 	github.com/gosimple/unidecode v1.0.1 // indirect
 	github.com/mattn/go-sqlite3 v1.14.53 // indirect
 	github.com/microcosm-cc/bluemonday v1.0.27 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/image v0.47.0 // indirect
-	golang.org/x/net v0.26.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/term v0.47.0 // indirect
 	mvdan.cc/xurls/v2 v2.6.0 // indirect
 	willnorris.com/go/microformats v1.2.0 // indirect
 )

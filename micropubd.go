@@ -10,6 +10,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means a unique value (a post's path, say) is already taken.
 	ErrConflict = errors.New("conflict")
+	// ErrCodeUsed means an authorization code was redeemed before.
+	ErrCodeUsed = errors.New("code already used")
 	// ErrInvalidToken means an access token is unknown, expired or revoked.
 	ErrInvalidToken = errors.New("invalid token")
 )

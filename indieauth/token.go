@@ -49,26 +49,60 @@ func (s *Tokens) now() time.Time {
 // Mint creates a token for clientID with the given space-separated scope; ttl 0 means it
 // does not expire. It returns the token string, which is shown once and never stored.
 func (s *Tokens) Mint(ctx context.Context, clientID, scope string, ttl time.Duration) (string, *micropubd.Token, error) {
-	buf := make([]byte, 32)
-	if _, err := rand.Read(buf); err != nil {
-		return "", nil, fmt.Errorf("random token: %w", err)
-	}
-	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(buf)
+	access, _, t, err := s.Issue(ctx, Grant{ClientID: clientID, Scope: scope, TTL: ttl})
+	return access, t, err
+}
+
+// Grant is what a token is issued for.
+type Grant struct {
+	ClientID   string
+	ClientName string
+	Scope      string
+	TTL        time.Duration // 0: the token does not expire
+	CodeID     int64         // the authorization code redeemed, if any
+	// Refresh issues a refresh token too, living RefreshTTL.
+	Refresh    bool
+	RefreshTTL time.Duration
+}
+
+// Issue creates an access token, and a refresh token if the grant asks, returning both strings.
+func (s *Tokens) Issue(ctx context.Context, g Grant) (access, refresh string, t *micropubd.Token, err error) {
+	access = newSecret(tokenPrefix)
 	now := s.now().UTC()
-	t := &micropubd.Token{
-		Me:       s.Me,
-		ClientID: clientID,
-		Scope:    strings.Join(strings.Fields(scope), " "),
-		IssuedAt: now,
-		Hash:     hashToken(secret),
+	t = &micropubd.Token{
+		Me:         s.Me,
+		ClientID:   g.ClientID,
+		ClientName: g.ClientName,
+		Scope:      strings.Join(strings.Fields(g.Scope), " "),
+		IssuedAt:   now,
+		Hash:       hashToken(access),
+		CodeID:     g.CodeID,
 	}
-	if ttl > 0 {
-		t.ExpiresAt = now.Add(ttl)
+	if g.TTL > 0 {
+		t.ExpiresAt = now.Add(g.TTL)
+	}
+	if g.Refresh {
+		refresh = newSecret(refreshPrefix)
+		t.RefreshHash = hashToken(refresh)
+		if g.RefreshTTL > 0 {
+			t.RefreshExpiresAt = now.Add(g.RefreshTTL)
+		}
 	}
 	if err := s.Store.CreateToken(ctx, t); err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
-	return secret, t, nil
+	return access, refresh, t, nil
+}
+
+// refreshPrefix marks refresh tokens, which never work as access tokens.
+const refreshPrefix = "mpr_"
+
+func newSecret(prefix string) string {
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err)) // never happens on supported systems
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(buf)
 }
 
 // Verify returns the token behind secret, or ErrInvalidToken.

@@ -7,55 +7,55 @@ import (
 	"io"
 )
 
+// metadataWindow is how much of a JPEG's start is searched for metadata: the Exif and XMP
+// segments come before the image data, and a file that puts more than this before it gains
+// nothing from making the server read on.
+const metadataWindow = 4 << 20
+
+// jpegFile is what stripJPEGLocation edits: an upload's temp file.
+type jpegFile interface {
+	io.ReaderAt
+	io.WriterAt
+}
+
 // stripJPEGLocation removes the location a camera wrote into a JPEG, in place and without
 // re-encoding: the GPS IFD of the Exif segment is emptied (its entries and the data they point
-// at are zeroed, its entry count set to 0) and an XMP packet that mentions GPS is blanked with
-// spaces. Sizes and offsets never change, so the rest of the file, the picture included, stays
-// byte for byte as uploaded, and other Exif data such as the orientation is kept.
-// It reports whether anything was removed.
-func stripJPEGLocation(f io.ReadWriteSeeker) (bool, error) {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+// at are zeroed, its entry count set to 0) and XMP packets (main or extended) that mention GPS
+// are blanked with spaces. Sizes and offsets never change, so the picture stays byte for byte
+// as uploaded, and other Exif data such as the orientation is kept. The segments are read into
+// memory once, from the first metadataWindow bytes. It reports whether anything was removed.
+func stripJPEGLocation(f jpegFile, size int64) (bool, error) {
+	buf := make([]byte, min(size, metadataWindow))
+	if _, err := f.ReadAt(buf, 0); err != nil && err != io.EOF {
 		return false, err
 	}
-	var soi [2]byte
-	if _, err := io.ReadFull(f, soi[:]); err != nil || soi != [2]byte{0xFF, 0xD8} {
+	if len(buf) < 2 || buf[0] != 0xFF || buf[1] != 0xD8 {
 		return false, errors.New("not a JPEG")
 	}
-	pos := int64(2)
 	stripped := false
-	for {
-		var hdr [4]byte
-		if _, err := io.ReadFull(f, hdr[:2]); err != nil {
-			return stripped, nil // a truncated file: nothing more to look at
+	pos := 2
+	for pos+4 <= len(buf) {
+		if buf[pos] != 0xFF {
+			break
 		}
-		if hdr[0] != 0xFF {
-			return stripped, nil
-		}
-		marker := hdr[1]
-		pos += 2
+		marker := buf[pos+1]
 		switch {
 		case marker == 0xFF: // fill byte: the marker follows
-			f.Seek(-1, io.SeekCurrent)
-			pos--
+			pos++
 			continue
 		case marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01:
-			continue // markers without a length
+			pos += 2 // markers without a length
+			continue
 		case marker == 0xDA || marker == 0xD9:
 			return stripped, nil // image data starts: metadata segments come before it
 		}
-		if _, err := io.ReadFull(f, hdr[2:4]); err != nil {
-			return stripped, nil
+		length := int(binary.BigEndian.Uint16(buf[pos+2 : pos+4]))
+		start, end := pos+4, pos+2+length
+		if length < 2 || end > len(buf) {
+			break
 		}
-		length := int64(binary.BigEndian.Uint16(hdr[2:4]))
-		if length < 2 {
-			return stripped, nil
-		}
-		body := make([]byte, length-2)
-		if _, err := io.ReadFull(f, body); err != nil {
-			return stripped, nil
-		}
-		bodyAt := pos + 2
-		pos += length
+		body := buf[start:end]
+		pos = end
 		if marker != 0xE1 {
 			continue
 		}
@@ -63,24 +63,25 @@ func stripJPEGLocation(f io.ReadWriteSeeker) (bool, error) {
 		switch {
 		case bytes.HasPrefix(body, []byte("Exif\x00\x00")):
 			changed = emptyGPSIFD(body[6:])
-		case bytes.HasPrefix(body, []byte("http://ns.adobe.com/xap/1.0/\x00")):
-			changed = blankXMPLocation(body[len("http://ns.adobe.com/xap/1.0/\x00"):])
+		case bytes.HasPrefix(body, []byte(xmpMain)):
+			changed = blankXMPLocation(body[len(xmpMain):])
+		case bytes.HasPrefix(body, []byte(xmpExtension)):
+			changed = blankXMPLocation(body[len(xmpExtension):])
 		}
-		if !changed {
-			continue
-		}
-		stripped = true
-		if _, err := f.Seek(bodyAt, io.SeekStart); err != nil {
-			return stripped, err
-		}
-		if _, err := f.Write(body); err != nil {
-			return stripped, err
-		}
-		if _, err := f.Seek(pos, io.SeekStart); err != nil {
-			return stripped, err
+		if changed {
+			stripped = true
+			if _, err := f.WriteAt(body, int64(start)); err != nil {
+				return stripped, err
+			}
 		}
 	}
+	return stripped, nil
 }
+
+const (
+	xmpMain      = "http://ns.adobe.com/xap/1.0/\x00"
+	xmpExtension = "http://ns.adobe.com/xmp/extension/\x00"
+)
 
 // tiffTypeSizes are the byte sizes of TIFF field types 1..12.
 var tiffTypeSizes = [...]int{0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8}

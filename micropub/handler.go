@@ -1,7 +1,9 @@
 package micropub
 
 import (
+	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -73,11 +75,12 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	req, err := ParseRequest(w, r, h.Limits)
+	req, err := ParseRequest(w, r, h.Limits, &uploadAuthorizer{h: h, ctx: ctx, header: header})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	defer discardFiles(req.Files) // a no-op for files that were stored
 	token, err := authenticate(ctx, h.Tokens, header, req.AccessToken)
 	if err != nil {
 		h.fail(w, r, err)
@@ -132,19 +135,20 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, token *micropub
 		}
 		opts.DraftOnly = true
 	}
-	for _, f := range req.Files {
-		file, err := f.Header.Open()
-		if err != nil {
-			h.fail(w, r, err)
-			return
+	if len(req.Files) > 0 {
+		// Files already passed uploadAuthorizer's check; their names (and so URLs) are known
+		// before they are stored, and they are stored only once the post is known valid.
+		for _, f := range req.Files {
+			req.Properties[f.Property] = append(req.Properties[f.Property], h.Media.URL(&f.Upload.Media))
 		}
-		m, err := h.Media.Save(ctx, file)
-		file.Close()
-		if err != nil {
-			h.fail(w, r, err)
-			return
+		opts.BeforeStore = func() error {
+			for _, f := range req.Files {
+				if _, err := h.Media.Commit(ctx, f.Upload); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
-		req.Properties[f.Property] = append(req.Properties[f.Property], h.Media.URL(m))
 	}
 	start := time.Now()
 	p, err := h.Posts.Create(ctx, req, opts)
@@ -175,4 +179,31 @@ func (h *Handler) rememberAlt(r *http.Request, p *micropubd.Post) {
 			}
 		}
 	}
+}
+
+// uploadAuthorizer receives the files of a multipart create, once the request's token allows
+// uploads: a file from a client without a valid token is refused before a byte is stored.
+type uploadAuthorizer struct {
+	h      *Handler
+	ctx    context.Context
+	header string
+	token  *micropubd.Token
+}
+
+func (u *uploadAuthorizer) ReceiveFile(r io.Reader, bodyToken string) (*Upload, error) {
+	if u.token == nil {
+		if u.header == "" && bodyToken == "" {
+			return nil, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
+				Description: "no access token before the files: send it in an Authorization: Bearer header, or as an access_token field before the files"}
+		}
+		t, err := authenticate(u.ctx, u.h.Tokens, u.header, bodyToken)
+		if err != nil {
+			return nil, err
+		}
+		if err := requireScope(t, micropubd.ScopeMedia); err != nil {
+			return nil, err
+		}
+		u.token = t
+	}
+	return u.h.Media.Receive(r)
 }

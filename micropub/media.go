@@ -33,10 +33,9 @@ type MediaStore interface {
 	OpenMedia(name string) (*os.File, error)
 	ListMedia(ctx context.Context, limit, offset int) ([]*micropubd.Media, error)
 	SetMediaAlt(ctx context.Context, name, alt string) error
-	// DeleteMedia removes the record and the file together.
-	DeleteMedia(ctx context.Context, name string) error
-	// PostsReferencing returns the paths of posts whose properties mention text.
-	PostsReferencing(ctx context.Context, text string) ([]string, error)
+	// DeleteUnusedMedia removes the record and the file together, in one transaction with
+	// the check that no post mentions url; if some do, it returns their paths and keeps the file.
+	DeleteUnusedMedia(ctx context.Context, name, url string) (usedBy []string, err error)
 }
 
 // MediaService stores uploads, from the media endpoint and from multipart creates alike.
@@ -89,12 +88,17 @@ func (s *MediaService) NameOf(rawURL string) string {
 
 // Upload is a received file waiting in a temp file until it is committed or discarded.
 type Upload struct {
-	tmp   *os.File
-	Media micropubd.Media
+	tmp       *os.File
+	committed bool
+	Media     micropubd.Media
 }
 
-// Discard removes the temp file of an upload that will not be stored.
+// Discard removes the temp file of an upload that will not be stored; after Commit it does
+// nothing.
 func (u *Upload) Discard() {
+	if u.committed || u.tmp == nil {
+		return
+	}
 	u.tmp.Close()
 	os.Remove(u.tmp.Name())
 }
@@ -147,7 +151,7 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 			Description: fmt.Sprintf("the file is larger than the limit of %d bytes", maxSize)}
 	}
 	if mimeType == "image/jpeg" && !s.KeepLocation {
-		if _, err := stripJPEGLocation(tmp); err != nil {
+		if _, err := stripJPEGLocation(tmp, size); err != nil {
 			u.Discard()
 			return nil, errInvalid("the JPEG file is malformed: %v", err)
 		}
@@ -174,7 +178,7 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 // Commit moves a received file into the media folder and records it; the same bytes stored
 // twice are one file and one record.
 func (s *MediaService) Commit(ctx context.Context, u *Upload) (*micropubd.Media, error) {
-	defer u.Discard() // after the move this only closes the file
+	defer u.Discard() // removes the temp file if it was not moved into place
 	if err := u.tmp.Sync(); err != nil {
 		return nil, fmt.Errorf("write upload: %w", err)
 	}
@@ -185,7 +189,12 @@ func (s *MediaService) Commit(ctx context.Context, u *Upload) (*micropubd.Media,
 	if s.Now != nil {
 		m.Created = s.Now()
 	}
-	return s.Store.SaveMedia(ctx, &m, u.tmp.Name())
+	saved, err := s.Store.SaveMedia(ctx, &m, u.tmp.Name())
+	if err != nil {
+		return nil, err
+	}
+	u.committed = true
+	return saved, nil
 }
 
 // readError turns a failed read of the request body into an answer: 413 when the body hit

@@ -88,7 +88,7 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	req, err := h.readRequest(w, r)
+	req, err := h.readRequest(w, r, header)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -102,11 +102,11 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.action == ActionDelete {
-		if !token.Allows(micropubd.ScopeDelete) {
-			if err := requireScope(token, micropubd.ScopeMedia); err != nil {
-				h.fail(w, r, err)
-				return
-			}
+		// Deleting takes the media or delete scope itself: create covers uploading only.
+		if !token.Has(micropubd.ScopeMedia) && !token.Has(micropubd.ScopeDelete) && !token.Has(micropubd.ScopePost) {
+			h.fail(w, r, &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scope: micropubd.ScopeMedia,
+				Description: "deleting files needs the media or delete scope"})
+			return
 		}
 		if err := h.delete(ctx, req.url); err != nil {
 			h.fail(w, r, err)
@@ -147,7 +147,7 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 
 // readRequest reads a media POST: multipart (streamed, so a large file goes straight to a temp
 // file next to the media folder) or a form-encoded or JSON delete.
-func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request) (*mediaRequest, error) {
+func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request, header string) (*mediaRequest, error) {
 	limits := h.Limits.withDefaults()
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
@@ -156,9 +156,9 @@ func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request) (*med
 	switch mediaType {
 	case "multipart/form-data":
 		r.Body = http.MaxBytesReader(w, r.Body, limits.Upload+fieldLimit)
-		return h.readMultipart(r)
+		return h.readMultipart(r, header)
 	case "application/x-www-form-urlencoded", "application/json":
-		req, err := ParseRequest(w, r, limits)
+		req, err := ParseRequest(w, r, limits, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -172,7 +172,9 @@ func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request) (*med
 	}
 }
 
-func (h *MediaHandler) readMultipart(r *http.Request) (*mediaRequest, error) {
+// readMultipart streams the parts; the token (header, or an access_token part before the file)
+// is checked before the file is received, so no one without one can make the server store bytes.
+func (h *MediaHandler) readMultipart(r *http.Request, header string) (*mediaRequest, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, errInvalid("the multipart body is malformed: %v", err)
@@ -196,6 +198,17 @@ func (h *MediaHandler) readMultipart(r *http.Request) (*mediaRequest, error) {
 		if name == "file" || name == "file[]" || (part.FileName() != "" && req.upload == nil) {
 			if req.upload != nil {
 				return fail(errInvalid("send one file per upload"))
+			}
+			if header == "" && req.accessToken == "" {
+				return fail(&Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
+					Description: "no access token before the file: send it in an Authorization: Bearer header, or as an access_token field before the file"})
+			}
+			token, err := authenticate(r.Context(), h.Tokens, header, req.accessToken)
+			if err != nil {
+				return fail(err)
+			}
+			if err := requireScope(token, micropubd.ScopeMedia); err != nil {
+				return fail(err)
 			}
 			u, err := h.Media.Receive(part)
 			if err != nil {
@@ -231,12 +244,10 @@ func (h *MediaHandler) delete(ctx context.Context, rawURL string) error {
 	if name == "" {
 		return errInvalid("%q is not a file of this media endpoint", rawURL)
 	}
-	if _, err := h.Media.Store.MediaByName(ctx, name); errors.Is(err, micropubd.ErrNotFound) {
+	paths, err := h.Media.Store.DeleteUnusedMedia(ctx, name, h.Media.URL(&micropubd.Media{Name: name}))
+	if errors.Is(err, micropubd.ErrNotFound) {
 		return errInvalid("there is no file at %s", rawURL)
-	} else if err != nil {
-		return err
 	}
-	paths, err := h.Media.Store.PostsReferencing(ctx, h.Media.URL(&micropubd.Media{Name: name}))
 	if err != nil {
 		return err
 	}
@@ -247,11 +258,7 @@ func (h *MediaHandler) delete(ctx context.Context, rawURL string) error {
 		}
 		return errInvalid("the file is used by %s; remove it from the post first", strings.Join(urls, ", "))
 	}
-	err = h.Media.Store.DeleteMedia(ctx, name)
-	if errors.Is(err, micropubd.ErrNotFound) {
-		return errInvalid("there is no file at %s", rawURL)
-	}
-	return err
+	return nil
 }
 
 func (h *MediaHandler) serveQuery(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,10 @@ func (s *MediaService) ServeFile(w http.ResponseWriter, r *http.Request, name st
 		return
 	}
 	f, err := s.Store.OpenMedia(m.Name)
+	if errors.Is(err, micropubd.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
 	if err != nil {
 		http.Error(w, "The file could not be read.", http.StatusInternalServerError)
 		return

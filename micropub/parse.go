@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -21,14 +21,13 @@ import (
 type Limits struct {
 	// Body is the largest form-encoded or JSON body.
 	Body int64
-	// Upload is the largest multipart body, files included.
+	// Upload is the largest multipart body, files included, and the largest file. The text
+	// fields of a multipart body are held to Body.
 	Upload int64
-	// Memory is how much of a multipart body is held in memory; the rest goes to temp files.
-	Memory int64
 }
 
 // DefaultLimits are used where a Limits value is zero.
-var DefaultLimits = Limits{Body: 1 << 20, Upload: 100 << 20, Memory: 8 << 20}
+var DefaultLimits = Limits{Body: 1 << 20, Upload: 100 << 20}
 
 func (l Limits) withDefaults() Limits {
 	if l.Body <= 0 {
@@ -37,15 +36,20 @@ func (l Limits) withDefaults() Limits {
 	if l.Upload <= 0 {
 		l.Upload = DefaultLimits.Upload
 	}
-	if l.Memory <= 0 {
-		l.Memory = DefaultLimits.Memory
-	}
 	return l
 }
 
+// FileReceiver takes the file parts of a multipart request as they arrive, so that a file is
+// written once, straight to where it will be stored. bodyToken is the access_token field the
+// body carried before the file, if any: the receiver authorises before it stores a byte.
+type FileReceiver interface {
+	ReceiveFile(r io.Reader, bodyToken string) (*Upload, error)
+}
+
 // ParseRequest reads a Micropub POST body (form-encoded, multipart or JSON) into a Request.
-// It does not look at storage or tokens; file parts are left for the caller to store.
-func ParseRequest(w http.ResponseWriter, r *http.Request, limits Limits) (*Request, error) {
+// It does not look at storage or tokens; file parts go to files (nil refuses them). On error,
+// files received so far are discarded.
+func ParseRequest(w http.ResponseWriter, r *http.Request, limits Limits, files FileReceiver) (*Request, error) {
 	limits = limits.withDefaults()
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
@@ -63,15 +67,17 @@ func ParseRequest(w http.ResponseWriter, r *http.Request, limits Limits) (*Reque
 		}
 		return parseForm(values, nil)
 	case "multipart/form-data":
-		tracker := &limitTracker{ReadCloser: http.MaxBytesReader(w, r.Body, limits.Upload)}
-		r.Body = tracker
-		if err := r.ParseMultipartForm(limits.Memory); err != nil {
-			if tracker.tooLarge {
-				return nil, errTooLarge(limits.Upload)
-			}
-			return nil, errInvalid("the multipart body is malformed: %v", err)
+		r.Body = http.MaxBytesReader(w, r.Body, limits.Upload)
+		values, uploads, err := readMultipart(r, limits, files)
+		if err != nil {
+			return nil, err
 		}
-		return parseForm(r.MultipartForm.Value, r.MultipartForm.File)
+		req, err := parseForm(values, uploads)
+		if err != nil {
+			discardFiles(uploads)
+			return nil, err
+		}
+		return req, nil
 	case "application/json":
 		body, err := readBody(w, r, limits.Body)
 		if err != nil {
@@ -83,25 +89,76 @@ func ParseRequest(w http.ResponseWriter, r *http.Request, limits Limits) (*Reque
 	}
 }
 
+// readMultipart streams a multipart body: text fields, up to the body limit in all, into
+// values; file parts, one by one, to files.
+func readMultipart(r *http.Request, limits Limits, files FileReceiver) (map[string][]string, []File, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, nil, errInvalid("the multipart body is malformed: %v", err)
+	}
+	values := map[string][]string{}
+	var uploads []File
+	fail := func(err error) (map[string][]string, []File, error) {
+		discardFiles(uploads)
+		return nil, nil, err
+	}
+	text := int64(0)
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return values, uploads, nil
+		}
+		if err != nil {
+			return fail(readError(err))
+		}
+		name := part.FormName()
+		if name == "" {
+			continue
+		}
+		if part.FileName() == "" {
+			data, err := io.ReadAll(io.LimitReader(part, limits.Body-text+1))
+			if err != nil {
+				return fail(readError(err))
+			}
+			text += int64(len(data))
+			if text > limits.Body {
+				return fail(&Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
+					Description: fmt.Sprintf("the text fields are larger than the limit of %d bytes", limits.Body)})
+			}
+			values[name] = append(values[name], string(data))
+			continue
+		}
+		prop, path, err := splitFieldName(name)
+		if err != nil {
+			return fail(err)
+		}
+		if len(path) > 0 || prop == "h" || prop == "action" || prop == "access_token" || strings.HasPrefix(prop, "mp-") {
+			return fail(errInvalid("a file was sent in the field %q, which cannot hold a file", name))
+		}
+		if files == nil {
+			return fail(errInvalid("files are not accepted here"))
+		}
+		var bodyToken string
+		if t := values["access_token"]; len(t) > 0 {
+			bodyToken = t[0]
+		}
+		u, err := files.ReceiveFile(part, bodyToken)
+		if err != nil {
+			return fail(err)
+		}
+		uploads = append(uploads, File{Property: prop, Filename: part.FileName(), Upload: u})
+	}
+}
+
+func discardFiles(files []File) {
+	for _, f := range files {
+		f.Upload.Discard()
+	}
+}
+
 func errTooLarge(limit int64) *Error {
 	return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
 		Description: fmt.Sprintf("the request body is larger than the limit of %d bytes", limit)}
-}
-
-// limitTracker remembers whether the body hit its size limit, whatever the reader above
-// made of the error.
-type limitTracker struct {
-	io.ReadCloser
-	tooLarge bool
-}
-
-func (t *limitTracker) Read(p []byte) (int, error) {
-	n, err := t.ReadCloser.Read(p)
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		t.tooLarge = true
-	}
-	return n, err
 }
 
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
@@ -124,7 +181,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 
 // parseForm turns form fields (and multipart files) into a Request, following the
 // Recommendation's form-encoded rules and the bracket syntax clients use for nested values.
-func parseForm(values map[string][]string, files map[string][]*multipart.FileHeader) (*Request, error) {
+func parseForm(values map[string][]string, files []File) (*Request, error) {
 	req := &Request{Properties: micropubd.Properties{}, Commands: map[string][]any{}}
 	nested := map[string]any{}
 	var nestedOrder []string
@@ -157,7 +214,7 @@ func parseForm(values map[string][]string, files map[string][]*multipart.FileHea
 				req.AccessToken = v
 			}
 		case name == "h":
-			if len(vals) != 1 || strings.TrimSpace(vals[0]) == "" {
+			if len(vals) != 1 || !validType("h-"+strings.TrimPrefix(strings.TrimSpace(vals[0]), "h-")) {
 				return nil, errInvalid("h must name one microformats type, e.g. h=entry")
 			}
 			req.Type = []string{"h-" + strings.TrimPrefix(strings.TrimSpace(vals[0]), "h-")}
@@ -180,8 +237,12 @@ func parseForm(values map[string][]string, files map[string][]*multipart.FileHea
 				return nil, errInvalid("%s: %v", key, err)
 			}
 		default:
+			// An empty field is a form input left blank, not a value: in-reply-to= or
+			// photo= would otherwise make a reply to nothing or an image of nothing.
 			for _, v := range vals {
-				req.Properties[name] = append(req.Properties[name], v)
+				if strings.TrimSpace(v) != "" {
+					req.Properties[name] = append(req.Properties[name], v)
+				}
 			}
 		}
 	}
@@ -193,39 +254,8 @@ func parseForm(values map[string][]string, files map[string][]*multipart.FileHea
 		req.Properties[name] = append(req.Properties[name], v)
 	}
 
-	fileKeys := make([]string, 0, len(files))
-	for k := range files {
-		fileKeys = append(fileKeys, k)
-	}
-	sort.Slice(fileKeys, func(i, j int) bool { return fileOrder(fileKeys[i]) < fileOrder(fileKeys[j]) })
-	for _, key := range fileKeys {
-		name, path, err := splitFieldName(key)
-		if err != nil {
-			return nil, err
-		}
-		if len(path) > 0 || name == "" || strings.HasPrefix(name, "mp-") || name == "h" || name == "action" || name == "access_token" {
-			return nil, errInvalid("a file was sent in the field %q, which cannot hold a file", key)
-		}
-		for _, fh := range files[key] {
-			req.Files = append(req.Files, File{Property: name, Header: fh})
-		}
-	}
+	req.Files = files
 	return req, finishForm(req)
-}
-
-// fileOrder keeps photos before videos before audio, as clients expect the first photo to be
-// the post's main one; other fields follow by name.
-func fileOrder(key string) string {
-	name := strings.TrimSuffix(key, "[]")
-	switch name {
-	case "photo":
-		return "0"
-	case "video":
-		return "1"
-	case "audio":
-		return "2"
-	}
-	return "3" + name
 }
 
 func finishForm(req *Request) error {
@@ -436,8 +466,8 @@ func parseJSONCreate(req *Request, doc map[string]any) error {
 		}
 	}
 	for _, t := range types {
-		if !strings.HasPrefix(t, "h-") {
-			return errInvalid("type %q is not a microformats root type (h-*)", t)
+		if !validType(t) {
+			return errInvalid("type %q is not a microformats root type such as h-entry", t)
 		}
 	}
 	req.Type = types
@@ -555,6 +585,17 @@ func checkValue(v any) error {
 		if len(v) == 0 {
 			return errors.New("an object value is empty")
 		}
+		if t, ok := v["type"]; ok {
+			types, err := stringList(t)
+			if err != nil || len(types) == 0 {
+				return errors.New(`a nested object's "type" must be a list such as ["h-card"]`)
+			}
+			for _, x := range types {
+				if !validType(x) {
+					return fmt.Errorf("%q is not a microformats type such as h-card", x)
+				}
+			}
+		}
 		for _, inner := range v {
 			switch inner := inner.(type) {
 			case []any:
@@ -588,6 +629,11 @@ func checkValue(v any) error {
 		return errors.New("a list cannot hold a list")
 	}
 }
+
+// typePattern is a microformats root class name: h-entry, h-x-app.
+var typePattern = regexp.MustCompile(`^h-[a-z0-9]+(-[a-z0-9]+)*$`)
+
+func validType(t string) bool { return typePattern.MatchString(t) }
 
 func stringList(raw any) ([]string, error) {
 	switch v := raw.(type) {

@@ -1,6 +1,7 @@
 package micropub
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -59,7 +60,7 @@ func filesByProperty(files any) map[string][]string {
 	switch files := files.(type) {
 	case []File:
 		for _, f := range files {
-			out[f.Property] = append(out[f.Property], f.Header.Filename)
+			out[f.Property] = append(out[f.Property], f.Filename)
 		}
 	case []any:
 		for _, f := range files {
@@ -82,7 +83,7 @@ func TestParseRequest_Fixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := ParseRequest(httptest.NewRecorder(), r, Limits{})
+			got, err := ParseRequest(httptest.NewRecorder(), r, Limits{}, readAll{})
 			if err != nil {
 				t.Fatalf("ParseRequest: %v", err)
 			}
@@ -128,7 +129,10 @@ func TestParseRequest_RejectsMalformed(t *testing.T) {
 		{"json trailing data", "application/json", `{"type":["h-entry"],"properties":{"content":["x"]}} {}`, 400, "after its object"},
 		{"bad utf-8 in json", "application/json", "{\"type\":[\"h-entry\"],\"properties\":{\"content\":[\"\xff\"]}}", 400, "UTF-8"},
 		{"json type not a list", "application/json", `{"type":[1],"properties":{"content":["x"]}}`, 400, "type"},
-		{"json type not h-", "application/json", `{"type":["entry"],"properties":{"content":["x"]}}`, 400, "h-*"},
+		{"json type not h-", "application/json", `{"type":["entry"],"properties":{"content":["x"]}}`, 400, "root type"},
+		{"json type with markup", "application/json", `{"type":["h-entry\" onmouseover=\"x"],"properties":{"content":["x"]}}`, 400, "root type"},
+		{"form h with spaces", "application/x-www-form-urlencoded", "h=entry+u-url&content=x", 400, "one microformats type"},
+		{"nested type invalid", "application/json", `{"type":["h-entry"],"properties":{"location":[{"type":["h-"],"properties":{}}]}}`, 400, "microformats type"},
 		{"json without properties", "application/json", `{"type":["h-entry"]}`, 400, "properties"},
 		{"json null value", "application/json", `{"type":["h-entry"],"properties":{"content":[null]}}`, 400, "null"},
 		{"json nested list", "application/json", `{"type":["h-entry"],"properties":{"content":[["x"]]}}`, 400, "list"},
@@ -149,7 +153,7 @@ func TestParseRequest_RejectsMalformed(t *testing.T) {
 			if tt.contentType != "" {
 				r.Header.Set("Content-Type", tt.contentType)
 			}
-			_, err := ParseRequest(httptest.NewRecorder(), r, Limits{})
+			_, err := ParseRequest(httptest.NewRecorder(), r, Limits{}, readAll{})
 			e, ok := err.(*Error)
 			if !ok {
 				t.Fatalf("err = %v, want *Error", err)
@@ -176,11 +180,21 @@ func TestParseRequest_BodyOverLimitIs413(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, "/micropub", strings.NewReader(tt.body))
 			r.Header.Set("Content-Type", tt.contentType)
-			_, err := ParseRequest(httptest.NewRecorder(), r, Limits{Body: 100, Upload: 100, Memory: 50})
+			_, err := ParseRequest(httptest.NewRecorder(), r, Limits{Body: 100, Upload: 100}, readAll{})
 			e, ok := err.(*Error)
 			if !ok || e.Status != http.StatusRequestEntityTooLarge {
 				t.Fatalf("err = %v, want a 413 *Error", err)
 			}
 		})
 	}
+}
+
+// readAll is a FileReceiver that reads files and stores nothing.
+type readAll struct{}
+
+func (readAll) ReceiveFile(r io.Reader, _ string) (*Upload, error) {
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return nil, readError(err)
+	}
+	return &Upload{}, nil
 }

@@ -27,6 +27,13 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	// Posts and categories include drafts and private posts: a token must act on posts to read
+	// them, so a media-only token (a photo uploader's) does not.
+	if name := q.Get("q"); (name == "source" || name == "category") && !token.ReadsPosts() {
+		h.fail(w, r, &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scope: micropubd.ScopeCreate,
+			Description: "reading posts needs a scope that acts on posts, such as create or update"})
+		return
+	}
 	var body any
 	switch q.Get("q") {
 	case "":

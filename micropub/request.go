@@ -1,8 +1,6 @@
 package micropub
 
 import (
-	"mime/multipart"
-
 	"github.com/micropubd/micropubd"
 )
 
@@ -35,10 +33,11 @@ type Request struct {
 	AccessToken string
 }
 
-// File is an uploaded file part that becomes the value of Property once stored.
+// File is an uploaded file part, received but not yet stored, that becomes a value of Property.
 type File struct {
 	Property string
-	Header   *multipart.FileHeader
+	Filename string // the client's name for it, never used as a path
+	Upload   *Upload
 }
 
 // Command returns the first string value of the mp-* command name, or "".

@@ -85,6 +85,10 @@ func (s *Service) PathOf(raw string) (string, error) {
 type CreateOptions struct {
 	// DraftOnly makes the post a draft whatever the request says (the draft scope).
 	DraftOnly bool
+	// BeforeStore runs once the post is known to be valid, just before it is stored; an
+	// error stops the create. The handler stores the request's files there, so that an
+	// invalid post stores no files.
+	BeforeStore func() error
 }
 
 // Create makes a post from a create request whose files, if any, are already stored and
@@ -115,6 +119,11 @@ func (s *Service) Create(ctx context.Context, req *Request, opts CreateOptions) 
 	}
 	p.SyndicateTo = targets
 
+	if opts.BeforeStore != nil {
+		if err := opts.BeforeStore(); err != nil {
+			return nil, err
+		}
+	}
 	base := slugFor(req.Command("mp-slug"), p.Properties)
 	if base == "" {
 		base = shortID()
@@ -296,6 +305,9 @@ func (s *Service) derive(p *micropubd.Post) error {
 	t, err := ParseTime(raw, s.loc())
 	if err != nil {
 		return errInvalid("published: %v", err)
+	}
+	if t.Year() < 1700 || t.Year() > 2200 {
+		return errInvalid("published: the year %d is out of range (1700 to 2200)", t.Year())
 	}
 	p.Published = t
 	// Keep the client's offset, but in one canonical format.

@@ -121,8 +121,10 @@ func TestSaveMedia_CrashLeftoversAreSwept(t *testing.T) {
 	if _, err := db.SaveMedia(ctx, &micropubd.Media{Name: "abc123.png", MIMEType: "image/png", Size: 4}, tmp.Name()); err != nil {
 		t.Fatal(err)
 	}
-	// What a crash leaves: a partial upload in tmp, and a file renamed in without its row.
+	// What a crash leaves: a partial upload in tmp, a file renamed in without its row, and a
+	// file moved aside by a deletion that never committed.
 	os.WriteFile(filepath.Join(dir, "tmp", "upload-123"), []byte("partial"), 0o600)
+	os.Rename(filepath.Join(dir, "media", "abc123.png"), filepath.Join(dir, "tmp", "deleted-abc123.png"))
 	os.WriteFile(filepath.Join(dir, "media", "def456.png"), []byte("orphan"), 0o600)
 	if err := db.SweepFiles(ctx); err != nil {
 		t.Fatal(err)
@@ -143,8 +145,8 @@ func TestMediaNames_CannotLeaveTheFolder(t *testing.T) {
 		if _, err := db.OpenMedia(name); !errors.Is(err, micropubd.ErrNotFound) {
 			t.Errorf("OpenMedia(%q) = %v, want ErrNotFound", name, err)
 		}
-		if err := db.DeleteMedia(context.Background(), name); !errors.Is(err, micropubd.ErrNotFound) {
-			t.Errorf("DeleteMedia(%q) = %v", name, err)
+		if _, err := db.DeleteUnusedMedia(context.Background(), name, "x"); !errors.Is(err, micropubd.ErrNotFound) {
+			t.Errorf("DeleteUnusedMedia(%q) = %v", name, err)
 		}
 	}
 }

@@ -131,6 +131,13 @@ func (db *DB) SweepFiles(ctx context.Context) error {
 		return fmt.Errorf("read tmp folder: %w", err)
 	}
 	for _, e := range entries {
+		// A file moved aside by a deletion that did not commit goes back, if its row is there.
+		if name, ok := strings.CutPrefix(e.Name(), deletedPrefix); ok && validMediaName(name) {
+			if _, err := db.MediaByName(ctx, name); err == nil {
+				os.Rename(filepath.Join(tmp, e.Name()), db.mediaPath(name))
+				continue
+			}
+		}
 		os.RemoveAll(filepath.Join(tmp, e.Name()))
 	}
 	entries, err = os.ReadDir(filepath.Join(db.dir, "media"))
@@ -175,34 +182,36 @@ func (db *DB) SetMediaAlt(ctx context.Context, name, alt string) error {
 	return nil
 }
 
-// PostsReferencing returns the paths of posts, deleted ones included (they may come back),
-// whose properties mention text.
-func (db *DB) PostsReferencing(ctx context.Context, text string) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT path FROM posts WHERE instr(properties, ?) > 0 ORDER BY id`, text)
-	if err != nil {
-		return nil, fmt.Errorf("find posts using %s: %w", text, err)
-	}
-	defer rows.Close()
-	var paths []string
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, err
-		}
-		paths = append(paths, p)
-	}
-	return paths, rows.Err()
-}
-
-// DeleteMedia removes the record and the file of an upload together. The file is first moved
-// aside, so that if the record cannot be deleted it is put back, and once the deletion is
-// committed it is removed: a record never outlives its file, nor a file its record.
-func (db *DB) DeleteMedia(ctx context.Context, name string) error {
+// DeleteUnusedMedia removes the record and the file of an upload together, unless a post
+// (deleted ones included: they may come back) mentions url, checked in the same transaction so
+// no create can slip in between. The file is first moved aside, so that if the record cannot be
+// deleted it is put back; once the deletion is committed it is removed.
+func (db *DB) DeleteUnusedMedia(ctx context.Context, name, url string) ([]string, error) {
 	if !validMediaName(name) {
-		return micropubd.ErrNotFound
+		return nil, micropubd.ErrNotFound
 	}
-	aside := filepath.Join(db.dir, "tmp", "deleted-"+name)
+	aside := filepath.Join(db.dir, "tmp", deletedPrefix+name)
+	var usedBy []string
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT path FROM posts WHERE instr(properties, ?) > 0 ORDER BY id`, url)
+		if err != nil {
+			return fmt.Errorf("find posts using %s: %w", url, err)
+		}
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				rows.Close()
+				return err
+			}
+			usedBy = append(usedBy, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(usedBy) > 0 {
+			return nil
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM media WHERE name = ?`, name)
 		if err != nil {
 			return fmt.Errorf("delete media: %w", err)
@@ -219,8 +228,11 @@ func (db *DB) DeleteMedia(ctx context.Context, name string) error {
 		if _, statErr := os.Stat(aside); statErr == nil {
 			os.Rename(aside, db.mediaPath(name))
 		}
-		return err
+		return nil, err
 	}
 	os.Remove(aside)
-	return nil
+	return usedBy, nil
 }
+
+// deletedPrefix marks a media file moved aside while its record is deleted.
+const deletedPrefix = "deleted-"

@@ -190,10 +190,15 @@ func (db *DB) Categories(ctx context.Context, filter string, limit int) ([]strin
 	return cats, rows.Err()
 }
 
+// addPath records a path of the post; a path the post had before is its own again, one of
+// another post is a conflict.
 func addPath(ctx context.Context, tx *sql.Tx, id int64, path string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO post_paths (path, post_id) VALUES (?, ?)`, path, id)
-	if isUniqueViolation(err) {
-		return fmt.Errorf("path %q: %w", path, micropubd.ErrConflict)
+	res, err := tx.ExecContext(ctx, `INSERT INTO post_paths (path, post_id) VALUES (?, ?)
+		ON CONFLICT (path) DO UPDATE SET post_id = post_id WHERE post_id = excluded.post_id`, path, id)
+	if err == nil {
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("path %q: %w", path, micropubd.ErrConflict)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("insert path: %w", err)

@@ -12,8 +12,15 @@ import (
 
 // CreateToken stores t (whose Hash is set) and sets t.ID.
 func (db *DB) CreateToken(ctx context.Context, t *micropubd.Token) error {
-	res, err := db.write.ExecContext(ctx, `INSERT INTO tokens (hash, me, client_id, scope, issued_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, t.Hash, t.Me, t.ClientID, t.Scope, t.IssuedAt.UnixNano(), nanos(t.ExpiresAt))
+	var codeID any
+	if t.CodeID != 0 {
+		codeID = t.CodeID
+	}
+	res, err := db.write.ExecContext(ctx, `INSERT INTO tokens
+		(hash, me, client_id, client_name, scope, issued_at, expires_at, refresh_hash, refresh_expires_at, code_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.Hash, t.Me, t.ClientID, t.ClientName, t.Scope, t.IssuedAt.UnixNano(), nanos(t.ExpiresAt),
+		t.RefreshHash, nanos(t.RefreshExpiresAt), codeID)
 	if err != nil {
 		return fmt.Errorf("insert token: %w", err)
 	}
@@ -21,15 +28,17 @@ func (db *DB) CreateToken(ctx context.Context, t *micropubd.Token) error {
 	return err
 }
 
-// TokenByHash returns the token whose SHA-256 is hash, revoked or expired ones included.
-func (db *DB) TokenByHash(ctx context.Context, hash []byte) (*micropubd.Token, error) {
+const tokenColumns = `id, hash, me, client_id, client_name, scope, issued_at, expires_at, revoked_at,
+	last_used_at, refresh_hash, refresh_expires_at, coalesce(code_id, 0)`
+
+func scanToken(row scanner) (*micropubd.Token, error) {
 	var (
-		t                          micropubd.Token
-		issued                     int64
-		expires, revoked, lastUsed sql.NullInt64
+		t                                          micropubd.Token
+		issued                                     int64
+		expires, revoked, lastUsed, refreshExpires sql.NullInt64
 	)
-	err := db.read.QueryRowContext(ctx, `SELECT id, hash, me, client_id, scope, issued_at, expires_at, revoked_at, last_used_at
-		FROM tokens WHERE hash = ?`, hash).Scan(&t.ID, &t.Hash, &t.Me, &t.ClientID, &t.Scope, &issued, &expires, &revoked, &lastUsed)
+	err := row.Scan(&t.ID, &t.Hash, &t.Me, &t.ClientID, &t.ClientName, &t.Scope, &issued, &expires, &revoked,
+		&lastUsed, &t.RefreshHash, &refreshExpires, &t.CodeID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, micropubd.ErrNotFound
 	}
@@ -40,7 +49,37 @@ func (db *DB) TokenByHash(ctx context.Context, hash []byte) (*micropubd.Token, e
 	t.ExpiresAt = fromNanos(expires)
 	t.RevokedAt = fromNanos(revoked)
 	t.LastUsed = fromNanos(lastUsed)
+	t.RefreshExpiresAt = fromNanos(refreshExpires)
 	return &t, nil
+}
+
+// TokenByHash returns the token whose SHA-256 is hash, revoked or expired ones included.
+func (db *DB) TokenByHash(ctx context.Context, hash []byte) (*micropubd.Token, error) {
+	return scanToken(db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash))
+}
+
+// TokenByRefreshHash returns the token whose refresh token's SHA-256 is hash.
+func (db *DB) TokenByRefreshHash(ctx context.Context, hash []byte) (*micropubd.Token, error) {
+	return scanToken(db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE refresh_hash = ?`, hash))
+}
+
+// ListTokens returns the tokens that are neither revoked nor expired at now, newest first.
+func (db *DB) ListTokens(ctx context.Context, now time.Time) ([]*micropubd.Token, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens
+		WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY issued_at DESC, id DESC`, now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []*micropubd.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }
 
 // TouchToken records that the token was used at at.
@@ -55,6 +94,117 @@ func (db *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
 func (db *DB) RevokeToken(ctx context.Context, id int64, at time.Time) error {
 	if _, err := db.write.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at.UnixNano(), id); err != nil {
 		return fmt.Errorf("revoke token: %w", err)
+	}
+	return nil
+}
+
+// CreateAuthCode stores c (whose Hash is set) and sets c.ID.
+func (db *DB) CreateAuthCode(ctx context.Context, c *micropubd.AuthCode) error {
+	res, err := db.write.ExecContext(ctx, `INSERT INTO auth_codes
+		(hash, client_id, redirect_uri, scope, code_challenge, token_ttl, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Hash, c.ClientID, c.RedirectURI, c.Scope, c.CodeChallenge,
+		int64(c.TokenTTL/time.Second), c.CreatedAt.UnixNano(), c.ExpiresAt.UnixNano())
+	if err != nil {
+		return fmt.Errorf("insert code: %w", err)
+	}
+	c.ID, err = res.LastInsertId()
+	return err
+}
+
+// UseAuthCode marks the code whose SHA-256 is hash used, atomically, and returns it. A code
+// used before is not returned: its tokens are revoked, as a replayed code means it leaked, and
+// the error is micropubd.ErrCodeUsed.
+func (db *DB) UseAuthCode(ctx context.Context, hash []byte, at time.Time) (*micropubd.AuthCode, error) {
+	var code *micropubd.AuthCode
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var (
+			c                     micropubd.AuthCode
+			ttl, created, expires int64
+			used                  sql.NullInt64
+		)
+		err := tx.QueryRowContext(ctx, `SELECT id, hash, client_id, redirect_uri, scope, code_challenge, token_ttl,
+			created_at, expires_at, used_at FROM auth_codes WHERE hash = ?`, hash).Scan(
+			&c.ID, &c.Hash, &c.ClientID, &c.RedirectURI, &c.Scope, &c.CodeChallenge, &ttl, &created, &expires, &used)
+		if errors.Is(err, sql.ErrNoRows) {
+			return micropubd.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("read code: %w", err)
+		}
+		if used.Valid {
+			return micropubd.ErrCodeUsed
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE auth_codes SET used_at = ? WHERE id = ?`, at.UnixNano(), c.ID); err != nil {
+			return fmt.Errorf("use code: %w", err)
+		}
+		c.TokenTTL = time.Duration(ttl) * time.Second
+		c.CreatedAt = time.Unix(0, created).UTC()
+		c.ExpiresAt = time.Unix(0, expires).UTC()
+		c.UsedAt = at
+		code = &c
+		return nil
+	})
+	if errors.Is(err, micropubd.ErrCodeUsed) {
+		return nil, db.revokeReplayed(ctx, hash, at)
+	}
+	return code, err
+}
+
+// revokeReplayed revokes the tokens issued for an already used code and reports the replay.
+func (db *DB) revokeReplayed(ctx context.Context, hash []byte, at time.Time) error {
+	if _, err := db.write.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL
+		AND code_id = (SELECT id FROM auth_codes WHERE hash = ?)`, at.UnixNano(), hash); err != nil {
+		return fmt.Errorf("revoke tokens of a replayed code: %w", err)
+	}
+	return micropubd.ErrCodeUsed
+}
+
+// Setting returns the value of a setting, or micropubd.ErrNotFound.
+func (db *DB) Setting(ctx context.Context, key string) (string, error) {
+	var v string
+	err := db.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", micropubd.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("read setting %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetSetting stores a setting.
+func (db *DB) SetSetting(ctx context.Context, key, value string) error {
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
+		return fmt.Errorf("write setting %s: %w", key, err)
+	}
+	return nil
+}
+
+// CreateSession stores a session by the hash of its cookie value.
+func (db *DB) CreateSession(ctx context.Context, hash []byte, created, expires time.Time) error {
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO sessions (hash, created_at, expires_at) VALUES (?, ?, ?)`,
+		hash, created.UnixNano(), expires.UnixNano()); err != nil {
+		return fmt.Errorf("insert session: %w", err)
+	}
+	return nil
+}
+
+// SessionValid reports whether a session with that hash exists and has not expired at now.
+func (db *DB) SessionValid(ctx context.Context, hash []byte, now time.Time) (bool, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE hash = ? AND expires_at > ?`,
+		hash, now.UnixNano()).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read session: %w", err)
+	}
+	return n > 0, nil
+}
+
+// DeleteSession ends a session, and any that have expired.
+func (db *DB) DeleteSession(ctx context.Context, hash []byte, now time.Time) error {
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ? OR expires_at <= ?`, hash, now.UnixNano()); err != nil {
+		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
 }

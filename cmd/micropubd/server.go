@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -20,19 +21,106 @@ type serverConfig struct {
 	BaseURL *url.URL
 	Name    string
 	Photo   string
+	Email   string
 	Limits  micropub.Limits
 	// KeepLocation keeps GPS positions in uploaded JPEGs (stripped by default).
 	KeepLocation bool
 	SyndicateTo  []micropub.SyndicationTarget
 	Location     *time.Location
 	Now          func() time.Time // nil means time.Now; tests fix it
+
+	// The site's own IndieAuth server.
+	TokenTTL    time.Duration
+	RequirePKCE bool
+	Clients     *indieauth.ClientFetcher // nil: the safe default; tests reach their fake clients
+
+	// An external IndieAuth server instead of our own.
+	External external
 }
 
-// newServer wires storage, the post and media services, the Micropub endpoint and the site
-// into one handler.
+// external names another IndieAuth server's endpoints; when TokenEndpoint or
+// IntrospectionEndpoint is set, tokens are verified there and the site advertises them.
+type external struct {
+	AuthorizationEndpoint string
+	TokenEndpoint         string
+	IntrospectionEndpoint string
+	IntrospectionToken    string
+	Metadata              string
+	CacheFor              time.Duration
+}
+
+func (e external) enabled() bool { return e.TokenEndpoint != "" || e.IntrospectionEndpoint != "" }
+
+// newServer wires storage, the services, the Micropub and media endpoints, the IndieAuth server
+// and the site into one handler.
 func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler, error) {
 	base := cfg.BaseURL.String()
-	tokens := &indieauth.Tokens{Store: db, Me: base, Now: cfg.Now}
+	prefix := strings.TrimSuffix(cfg.BaseURL.Path, "/")
+	r := mux.NewRouter()
+
+	var (
+		verifier micropub.TokenVerifier
+		links    []site.Link
+		isOwner  func(*http.Request) bool
+	)
+	if cfg.External.enabled() {
+		remote := &indieauth.RemoteVerifier{
+			TokenEndpoint:         cfg.External.TokenEndpoint,
+			IntrospectionEndpoint: cfg.External.IntrospectionEndpoint,
+			IntrospectionToken:    cfg.External.IntrospectionToken,
+			Me:                    cfg.BaseURL,
+			CacheFor:              cfg.External.CacheFor,
+			NegativeFor:           min(cfg.External.CacheFor, 10*time.Second),
+			Now:                   cfg.Now,
+		}
+		verifier = remote
+		for _, l := range []site.Link{
+			{Rel: "indieauth-metadata", Href: cfg.External.Metadata},
+			{Rel: "authorization_endpoint", Href: cfg.External.AuthorizationEndpoint},
+			{Rel: "token_endpoint", Href: cfg.External.TokenEndpoint},
+		} {
+			if l.Href != "" {
+				links = append(links, l)
+			}
+		}
+		isOwner = func(r *http.Request) bool { return bearerValid(r, remote) }
+	} else {
+		auth, err := indieauth.NewServer(indieauth.Config{
+			Me:          cfg.BaseURL,
+			SiteName:    cfg.Name,
+			Profile:     indieauth.Profile{Name: cfg.Name, URL: base, Photo: cfg.Photo, Email: cfg.Email},
+			TokenTTL:    cfg.TokenTTL,
+			RequirePKCE: cfg.RequirePKCE,
+		}, db, cfg.Clients, log, cfg.Now)
+		if err != nil {
+			return nil, err
+		}
+		verifier = auth.Tokens()
+		links = []site.Link{
+			{Rel: "indieauth-metadata", Href: auth.URL(indieauth.PathMetadata)},
+			{Rel: "authorization_endpoint", Href: auth.URL(indieauth.PathAuthorization)},
+			{Rel: "token_endpoint", Href: auth.URL(indieauth.PathToken)},
+		}
+		isOwner = func(r *http.Request) bool { return auth.IsOwner(r) || bearerValid(r, verifier) }
+		route := func(path string, h http.HandlerFunc, methods ...string) {
+			r.Handle(prefix+"/"+path, cors(h)).Methods(append(methods, http.MethodOptions)...)
+		}
+		route(indieauth.PathMetadata, auth.Metadata, http.MethodGet, http.MethodHead)
+		r.HandleFunc(prefix+"/"+indieauth.PathAuthorization, auth.Authorize).Methods(http.MethodGet, http.MethodHead)
+		route(indieauth.PathAuthorization, auth.RedeemProfile, http.MethodPost)
+		r.HandleFunc(prefix+"/"+indieauth.PathLogin, auth.Login).Methods(http.MethodPost)
+		r.HandleFunc(prefix+"/"+indieauth.PathLogout, auth.Logout).Methods(http.MethodPost)
+		r.HandleFunc(prefix+"/"+indieauth.PathApprove, auth.Approve).Methods(http.MethodPost)
+		r.HandleFunc(prefix+"/"+indieauth.PathTokens, auth.TokensPage).Methods(http.MethodGet, http.MethodHead)
+		r.HandleFunc(prefix+"/"+indieauth.PathTokens+"/revoke", auth.RevokeFromPage).Methods(http.MethodPost)
+		route(indieauth.PathToken, auth.Token, http.MethodPost)
+		route(indieauth.PathToken, auth.TokenInfo, http.MethodGet)
+		route(indieauth.PathIntrospection, auth.Introspect, http.MethodPost)
+		route(indieauth.PathRevocation, auth.Revoke, http.MethodPost)
+		route(indieauth.PathUserinfo, auth.Userinfo, http.MethodGet)
+	}
+	links = append(links, site.Link{Rel: "micropub", Href: base + "micropub"})
+
 	posts := &micropub.Service{
 		Store:       db,
 		BaseURL:     cfg.BaseURL,
@@ -47,44 +135,57 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		KeepLocation: cfg.KeepLocation,
 		Now:          cfg.Now,
 	}
-	mediaEndpoint := &micropub.MediaHandler{Media: media, Tokens: tokens, Site: cfg.BaseURL, Limits: cfg.Limits, Log: log, Now: cfg.Now}
-	mp := &micropub.Handler{
+	r.Handle(prefix+"/micropub", &micropub.Handler{
 		Posts:         posts,
 		Media:         media,
-		Tokens:        tokens,
+		Tokens:        verifier,
 		Limits:        cfg.Limits,
 		MediaEndpoint: base + "micropub/media",
 		Log:           log,
-	}
-	isOwner := func(r *http.Request) bool {
-		token := micropub.BearerToken(r)
-		if token == "" {
-			return false
-		}
-		_, err := tokens.Verify(r.Context(), token)
-		return err == nil
-	}
-	pages, err := site.New(site.Config{
-		URL:   cfg.BaseURL,
-		Name:  cfg.Name,
-		Photo: cfg.Photo,
-		Links: []site.Link{{Rel: "micropub", Href: base + "micropub"}},
-	}, db, isOwner, log)
-	if err != nil {
-		return nil, err
-	}
-
-	prefix := strings.TrimSuffix(cfg.BaseURL.Path, "/")
-	r := mux.NewRouter()
-	r.Handle(prefix+"/micropub", mp)
-	r.Handle(prefix+"/micropub/media", mediaEndpoint)
+	})
+	r.Handle(prefix+"/micropub/media", &micropub.MediaHandler{
+		Media: media, Tokens: verifier, Site: cfg.BaseURL, Limits: cfg.Limits, Log: log, Now: cfg.Now,
+	})
 	r.HandleFunc(prefix+"/media/{name}", func(w http.ResponseWriter, r *http.Request) {
 		media.ServeFile(w, r, mux.Vars(r)["name"])
 	}).Methods(http.MethodGet, http.MethodHead)
+
+	pages, err := site.New(site.Config{URL: cfg.BaseURL, Name: cfg.Name, Photo: cfg.Photo, Links: links}, db, isOwner, log)
+	if err != nil {
+		return nil, err
+	}
 	r.HandleFunc(prefix+"/", pages.Home).Methods(http.MethodGet, http.MethodHead)
 	r.PathPrefix(prefix+"/").HandlerFunc(pages.Post).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = http.HandlerFunc(pages.NotFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, fmt.Sprintf("%s is not allowed here.", r.Method), http.StatusMethodNotAllowed)
+	})
 	return r, nil
+}
+
+// bearerValid reports whether the request's Bearer token is one of the owner's that may read
+// posts (not, say, a media-only token).
+func bearerValid(r *http.Request, v micropub.TokenVerifier) bool {
+	token := micropub.BearerToken(r)
+	if token == "" {
+		return false
+	}
+	t, err := v.Verify(r.Context(), token)
+	return err == nil && t.ReadsPosts()
+}
+
+// cors lets browser-based apps call the IndieAuth endpoints; they use no cookies.
+func cors(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		w.Header().Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // shutdownGrace is the time in-flight requests get to finish at shutdown.

@@ -12,8 +12,18 @@ import (
 	"willnorris.com/go/microformats"
 )
 
-func TestSite_HomepageAnswersAndAdvertisesMicropub(t *testing.T) {
+func TestSite_HomepageAnswersAndAdvertisesItsEndpoints(t *testing.T) {
 	srv := newTestServer(t)
+	endpoints := map[string]string{
+		"indieauth-metadata":     srv.base + ".well-known/oauth-authorization-server",
+		"authorization_endpoint": srv.base + "auth",
+		"token_endpoint":         srv.base + "token",
+		"micropub":               srv.base + "micropub",
+	}
+	var wantLinks []string
+	for _, rel := range []string{"indieauth-metadata", "authorization_endpoint", "token_endpoint", "micropub"} {
+		wantLinks = append(wantLinks, `<`+endpoints[rel]+`>; rel="`+rel+`"`)
+	}
 	for _, path := range []string{"", "?v=123", "?page=nonsense", "?page=99"} {
 		for _, method := range []string{http.MethodGet, http.MethodHead} {
 			req, _ := http.NewRequest(method, srv.base+path, nil)
@@ -21,14 +31,16 @@ func TestSite_HomepageAnswersAndAdvertisesMicropub(t *testing.T) {
 			if resp.StatusCode != http.StatusOK {
 				t.Errorf("%s /%s = %d, want 200", method, path, resp.StatusCode)
 			}
-			if got := resp.Header.Values("Link"); !cmp.Equal(got, []string{`<` + srv.base + `micropub>; rel="micropub"`}) {
-				t.Errorf("%s /%s Link headers = %q", method, path, got)
+			if diff := cmp.Diff(wantLinks, resp.Header.Values("Link")); diff != "" {
+				t.Errorf("%s /%s Link headers (-want +got):\n%s", method, path, diff)
 			}
 			if method == http.MethodGet {
 				u, _ := url.Parse(srv.base)
 				rels := microformats.Parse(bytes.NewReader(body), u).Rels
-				if !cmp.Equal(rels["micropub"], []string{srv.base + "micropub"}) {
-					t.Errorf("<link rel=micropub> = %v", rels["micropub"])
+				for rel, href := range endpoints {
+					if !cmp.Equal(rels[rel], []string{href}) {
+						t.Errorf("<link rel=%s> = %v, want %s", rel, rels[rel], href)
+					}
 				}
 			}
 		}

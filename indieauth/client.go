@@ -1,0 +1,287 @@
+package indieauth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"willnorris.com/go/microformats"
+)
+
+// Client is what the authorization server knows of an app asking for access.
+type Client struct {
+	ID           string
+	Name         string
+	URL          string
+	Logo         string
+	RedirectURIs []string
+	// Fetched is false when the client_id was not fetched (a loopback client) or the fetch failed.
+	Fetched bool
+}
+
+// DisplayName is the client's name, or its client_id when it gave none.
+func (c *Client) DisplayName() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.ID
+}
+
+// ClientFetcher reads client information from a client_id URL: a JSON client metadata
+// document, or an HTML page with an h-app (or h-x-app) and rel="redirect_uri" links.
+type ClientFetcher struct {
+	// HTTP is the client fetches go through; NewClientFetcher makes one that refuses private
+	// addresses and stops after 5 seconds.
+	HTTP *http.Client
+	// MaxBytes bounds how much of a client's page is read.
+	MaxBytes int64
+	// CacheFor keeps what was fetched, so the consent page and its approval fetch once.
+	CacheFor time.Duration
+
+	mu    sync.Mutex
+	cache map[string]cachedClient
+}
+
+type cachedClient struct {
+	client *Client
+	err    error
+	at     time.Time
+}
+
+// NewClientFetcher returns a fetcher that never connects to private, loopback or link-local
+// addresses (a client_id must not make the server probe its own network), with a 5 s timeout,
+// at most 3 redirects, and a 512 KB limit.
+func NewClientFetcher() *ClientFetcher {
+	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: refusePrivate}
+	transport := &http.Transport{
+		DialContext:           dialer.DialContext,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ResponseHeaderTimeout: 5 * time.Second,
+		MaxIdleConns:          4,
+		Proxy:                 nil,
+	}
+	return &ClientFetcher{
+		HTTP: &http.Client{
+			Transport: transport,
+			Timeout:   5 * time.Second,
+			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				if len(via) >= 3 {
+					return errors.New("too many redirects")
+				}
+				if req.URL.Scheme != "https" && req.URL.Scheme != "http" {
+					return errors.New("redirect to a non-http URL")
+				}
+				return nil
+			},
+		},
+		MaxBytes: 512 << 10,
+		CacheFor: 5 * time.Minute,
+	}
+}
+
+// refusePrivate is a dialer Control that refuses addresses inside private networks. It checks
+// the address actually dialled, after DNS, so a public name that resolves to 127.0.0.1 or a
+// redirect to an internal host are refused too.
+func refusePrivate(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !publicIP(ip) {
+		return fmt.Errorf("refusing to connect to %s: not a public address", host)
+	}
+	return nil
+}
+
+func publicIP(ip net.IP) bool {
+	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() ||
+		(ip.To4() != nil && ip.To4()[0] == 100 && ip.To4()[1]&0xC0 == 64)) // 100.64/10, carrier-grade NAT
+}
+
+// Fetch returns what the client_id page says of the client. Errors are returned with a
+// Client holding only the ID, so callers may go on where the spec allows.
+func (f *ClientFetcher) Fetch(ctx context.Context, clientID string) (*Client, error) {
+	f.mu.Lock()
+	if c, ok := f.cache[clientID]; ok && time.Since(c.at) < f.CacheFor {
+		f.mu.Unlock()
+		return c.client, c.err
+	}
+	f.mu.Unlock()
+
+	c, err := f.fetch(ctx, clientID)
+	f.mu.Lock()
+	if f.cache == nil {
+		f.cache = map[string]cachedClient{}
+	}
+	for k, v := range f.cache { // keep the cache small: drop what has expired
+		if time.Since(v.at) >= f.CacheFor {
+			delete(f.cache, k)
+		}
+	}
+	if ctx.Err() == nil {
+		f.cache[clientID] = cachedClient{client: c, err: err, at: time.Now()}
+	}
+	f.mu.Unlock()
+	return c, err
+}
+
+func (f *ClientFetcher) fetch(ctx context.Context, clientID string) (*Client, error) {
+	c := &Client{ID: clientID}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, clientID, nil)
+	if err != nil {
+		return c, err
+	}
+	req.Header.Set("Accept", "application/json, text/html;q=0.9")
+	req.Header.Set("User-Agent", "micropubd (IndieAuth client discovery)")
+	resp, err := f.HTTP.Do(req)
+	if err != nil {
+		return c, fmt.Errorf("fetch %s: %w", clientID, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return c, fmt.Errorf("fetch %s: HTTP %d", clientID, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, f.MaxBytes))
+	if err != nil {
+		return c, fmt.Errorf("read %s: %w", clientID, err)
+	}
+	c.Fetched = true
+	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if mediaType == "application/json" || (mediaType != "text/html" && bytes.HasPrefix(bytes.TrimSpace(body), []byte("{"))) {
+		return c, c.readMetadata(body)
+	}
+	c.readHTML(resp, body)
+	return c, nil
+}
+
+// readMetadata reads a client metadata document (IndieAuth 4.2.1).
+func (c *Client) readMetadata(body []byte) error {
+	var doc struct {
+		ClientID     string   `json:"client_id"`
+		ClientName   string   `json:"client_name"`
+		ClientURI    string   `json:"client_uri"`
+		LogoURI      string   `json:"logo_uri"`
+		RedirectURIs []string `json:"redirect_uris"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return fmt.Errorf("client metadata of %s: %w", c.ID, err)
+	}
+	if doc.ClientID != "" && doc.ClientID != c.ID {
+		return fmt.Errorf("client metadata of %s names another client_id, %s", c.ID, doc.ClientID)
+	}
+	c.Name, c.URL, c.Logo, c.RedirectURIs = doc.ClientName, doc.ClientURI, doc.LogoURI, doc.RedirectURIs
+	return nil
+}
+
+// readHTML reads an h-app or h-x-app and the redirect_uri rels of the page and its headers.
+func (c *Client) readHTML(resp *http.Response, body []byte) {
+	data := microformats.Parse(bytes.NewReader(body), resp.Request.URL)
+	c.RedirectURIs = append(c.RedirectURIs, data.Rels["redirect_uri"]...)
+	for _, v := range resp.Header.Values("Link") {
+		for _, link := range strings.Split(v, ",") {
+			target, params, ok := strings.Cut(link, ";")
+			target = strings.Trim(strings.TrimSpace(target), "<>")
+			if !ok || !slices.Contains(strings.Fields(strings.ReplaceAll(relOf(params), `"`, "")), "redirect_uri") {
+				continue
+			}
+			if u, err := resp.Request.URL.Parse(target); err == nil {
+				c.RedirectURIs = append(c.RedirectURIs, u.String())
+			}
+		}
+	}
+	for _, item := range data.Items {
+		if !slices.Contains(item.Type, "h-app") && !slices.Contains(item.Type, "h-x-app") {
+			continue
+		}
+		c.Name = firstText(item.Properties["name"])
+		c.URL = firstText(item.Properties["url"])
+		c.Logo = firstText(item.Properties["logo"])
+		break
+	}
+}
+
+func relOf(params string) string {
+	for _, p := range strings.Split(params, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(k, "rel") {
+			return v
+		}
+	}
+	return ""
+}
+
+func firstText(vals []any) string {
+	for _, v := range vals {
+		switch v := v.(type) {
+		case string:
+			return v
+		case map[string]string:
+			return v["value"]
+		}
+	}
+	return ""
+}
+
+// ValidClientID checks a client_id as IndieAuth 3.2 requires, and returns it normalised: a
+// URL without a path gets "/".
+func ValidClientID(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("client_id %q must be an http or https URL", raw)
+	}
+	if u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("client_id %q must not have a fragment or user information", raw)
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return nil, fmt.Errorf("client_id %q must not have . or .. path segments", raw)
+		}
+	}
+	if ip := net.ParseIP(strings.Trim(u.Hostname(), "[]")); ip != nil && !ip.IsLoopback() {
+		return nil, fmt.Errorf("client_id %q must use a host name, not an IP address", raw)
+	}
+	return u, nil
+}
+
+// IsLoopback reports whether a client_id is on the user's own machine (127.0.0.1, [::1],
+// localhost): such clients are shown as they are and never fetched.
+func IsLoopback(u *url.URL) bool {
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// sameOrigin reports whether two URLs share scheme, host and port.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
+}

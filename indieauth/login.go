@@ -1,0 +1,245 @@
+package indieauth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/micropubd/micropubd"
+)
+
+const (
+	passwordSetting = "owner_password_bcrypt"
+	sessionCookie   = "micropubd_session"
+	csrfCookie      = "micropubd_csrf"
+	csrfField       = "csrf"
+	sessionLife     = 30 * 24 * time.Hour
+	// PasswordCost is the bcrypt cost of the owner's password: slow on purpose.
+	PasswordCost = 12
+)
+
+// ErrNoPassword means the owner has not set a password yet.
+var ErrNoPassword = errors.New("no password is set: run micropubd passwd")
+
+// SetPassword stores a slow hash of the owner's password.
+func SetPassword(ctx context.Context, store Store, password string, cost int) error {
+	if len(password) < 8 {
+		return errors.New("the password must have at least 8 characters")
+	}
+	if len(password) > 72 {
+		return errors.New("the password must have at most 72 bytes (bcrypt's limit)")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	if err != nil {
+		return err
+	}
+	return store.SetSetting(ctx, passwordSetting, string(hash))
+}
+
+func (s *Server) checkPassword(ctx context.Context, password string) (bool, error) {
+	hash, err := s.store.Setting(ctx, passwordSetting)
+	if errors.Is(err, micropubd.ErrNotFound) {
+		return false, ErrNoPassword
+	}
+	if err != nil {
+		return false, err
+	}
+	err = bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
+	if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (s *Server) secureCookies() bool { return s.cfg.Me.Scheme == "https" }
+
+// IsOwner reports whether the request carries a valid sign-in session of the owner.
+func (s *Server) IsOwner(r *http.Request) bool {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	ok, err := s.store.SessionValid(r.Context(), hashToken(c.Value), s.now())
+	return err == nil && ok
+}
+
+// csrfToken returns the request's CSRF token, setting the cookie that carries it if needed.
+// Forms carry it back in a hidden field; the two must match (double submit), and the cookie is
+// SameSite=Strict, so another site cannot post a form that passes.
+func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
+		return c.Value
+	}
+	token := randomString(32)
+	http.SetCookie(w, &http.Cookie{
+		Name: csrfCookie, Value: token, Path: s.cfg.Me.Path + PathAuthorization, HttpOnly: true,
+		Secure: s.secureCookies(), SameSite: http.SameSiteStrictMode, MaxAge: int(sessionLife / time.Second),
+	})
+	return token
+}
+
+// checkCSRF verifies a form post: the hidden field must match the cookie, and a browser's
+// Origin header, when sent, must be this site.
+func (s *Server) checkCSRF(r *http.Request) bool {
+	if origin := r.Header.Get("Origin"); origin != "" && origin != "null" {
+		u, err := url.Parse(origin)
+		if err != nil || !sameOrigin(u, s.cfg.Me) {
+			return false
+		}
+	}
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue(csrfField))) == 1
+}
+
+// loginLimiter counts failed logins per client address in a sliding window.
+type loginLimiter struct {
+	mu       sync.Mutex
+	max      int
+	window   time.Duration
+	now      func() time.Time
+	failures map[string][]time.Time
+}
+
+func newLoginLimiter(max int, window time.Duration, now func() time.Time) *loginLimiter {
+	return &loginLimiter{max: max, window: window, now: now, failures: map[string][]time.Time{}}
+}
+
+// recent returns the failures of addr inside the window, forgetting older ones.
+func (l *loginLimiter) recent(addr string) []time.Time {
+	cutoff := l.now().Add(-l.window)
+	kept := l.failures[addr][:0]
+	for _, t := range l.failures[addr] {
+		if t.After(cutoff) {
+			kept = append(kept, t)
+		}
+	}
+	if len(kept) == 0 {
+		delete(l.failures, addr)
+		return nil
+	}
+	l.failures[addr] = kept
+	return kept
+}
+
+// Blocked reports whether addr has used up its failed attempts.
+func (l *loginLimiter) Blocked(addr string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.recent(addr)) >= l.max
+}
+
+// Fail records a failed attempt.
+func (l *loginLimiter) Fail(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failures[addr] = append(l.recent(addr), l.now())
+	if len(l.failures) > 10000 { // bound memory under a spray of addresses
+		for k := range l.failures {
+			l.recent(k)
+		}
+	}
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// localPath accepts only a path on this site as where to go after signing in.
+func (s *Server) localPath(next string) string {
+	if !strings.HasPrefix(next, s.cfg.Me.Path) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return s.cfg.Me.Path + PathTokens
+	}
+	return next
+}
+
+// loginPage shows the password form, which comes back to next.
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, status int, next, msg string) {
+	s.page(w, r, status, "login", "Sign in", map[string]any{
+		"Action": s.URL(PathLogin), "Next": next, "CSRF": s.csrfToken(w, r), "Error": msg,
+	})
+}
+
+// Login checks the owner's password and starts a session. Failed attempts are rate limited
+// per client address and logged without the password.
+func (s *Server) Login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	next := s.localPath(r.PostFormValue("next"))
+	if !s.checkCSRF(r) {
+		s.loginPage(w, r, http.StatusForbidden, next, "The form expired. Please try again.")
+		return
+	}
+	addr := clientAddr(r)
+	if s.limiter.Blocked(addr) {
+		s.log.WarnContext(r.Context(), "sign-in refused: too many failed attempts", "addr", addr)
+		w.Header().Set("Retry-After", "60")
+		s.loginPage(w, r, http.StatusTooManyRequests, next, "Too many failed attempts. Wait a minute and try again.")
+		return
+	}
+	ok, err := s.checkPassword(r.Context(), r.PostFormValue("password"))
+	if errors.Is(err, ErrNoPassword) {
+		s.loginPage(w, r, http.StatusForbidden, next, "No password is set. Run: micropubd passwd --data DIR")
+		return
+	}
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "sign-in failed", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "The server failed to check the password.")
+		return
+	}
+	if !ok {
+		s.limiter.Fail(addr)
+		s.log.WarnContext(r.Context(), "sign-in failed: wrong password", "addr", addr)
+		s.loginPage(w, r, http.StatusUnauthorized, next, "That password is not right.")
+		return
+	}
+	session := randomString(32)
+	now := s.now()
+	if err := s.store.CreateSession(r.Context(), hashToken(session), now, now.Add(sessionLife)); err != nil {
+		s.log.ErrorContext(r.Context(), "sign-in failed", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "The server failed to start a session.")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: session, Path: s.cfg.Me.Path, HttpOnly: true,
+		Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode, MaxAge: int(sessionLife / time.Second),
+	})
+	s.log.InfoContext(r.Context(), "owner signed in", "addr", addr)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// Logout ends the session.
+func (s *Server) Logout(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if !s.checkCSRF(r) {
+		s.errorPage(w, r, http.StatusForbidden, "The form expired. Please try again.")
+		return
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.store.DeleteSession(r.Context(), hashToken(c.Value), s.now())
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: s.cfg.Me.Path, MaxAge: -1, HttpOnly: true,
+		Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, s.cfg.Me.String(), http.StatusSeeOther)
+}
