@@ -154,6 +154,12 @@ func (s *Server) Authorize(w http.ResponseWriter, r *http.Request) {
 	for _, sc := range req.Scopes {
 		scopes = append(scopes, scopeView{Name: sc, Description: scopeDescriptions[sc]})
 	}
+	// A me hint naming someone else is not refused (this server has one owner), but the
+	// owner is told whom they sign in as.
+	otherMe := ""
+	if req.Me != "" && !s.CanonicalMe(req.Me) {
+		otherMe = req.Me
+	}
 	s.page(w, r, http.StatusOK, "consent", "Allow "+req.Client.DisplayName()+"?", map[string]any{
 		"Action":       s.URL(PathApprove),
 		"CSRF":         s.csrfToken(w, r),
@@ -162,6 +168,7 @@ func (s *Server) Authorize(w http.ResponseWriter, r *http.Request) {
 		"Request":      req,
 		"Scopes":       scopes,
 		"Me":           s.cfg.Me.String(),
+		"OtherMe":      otherMe,
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // config is what every sub-command shares: where the data lives and the site's public URL.
@@ -90,5 +91,19 @@ func sizeVar(fs *flag.FlagSet, p *int64, name, env string, def int64, usage stri
 		*p = n
 	}
 	fs.Var((*sizeFlag)(p), name, usage+" (env "+env+")")
+	return nil
+}
+
+// durationVar registers a duration flag whose default may come from the environment.
+func durationVar(fs *flag.FlagSet, p *time.Duration, name, env string, def time.Duration, usage string) error {
+	*p = def
+	if v, ok := os.LookupEnv(env); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", env, err)
+		}
+		*p = d
+	}
+	fs.DurationVar(p, name, *p, usage+" (env "+env+")")
 	return nil
 }

@@ -5,11 +5,14 @@
 //
 //	micropubd [serve] [--addr HOST:PORT] [--data DIR] [--url BASEURL]
 //	micropubd token --data DIR --scope "create update delete undelete media" [--client-id URL]
+//	micropubd passwd --data DIR < password.txt
 //	micropubd version
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,7 +23,11 @@ import (
 var version = "dev"
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return // the flags were printed
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "micropubd:", err)
 		os.Exit(1)
 	}
@@ -37,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stderr)
 	case "token":
 		return mintToken(ctx, args, stdout, stderr)
+	case "passwd":
+		return setPassword(ctx, args, os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "micropubd", version)
 		return nil
@@ -51,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 const usage = `Usage:
   micropubd [serve] [flags]   serve the site, the Micropub endpoint and the media endpoint
   micropubd token [flags]     mint an access token for the owner; prints it on the last line
+  micropubd passwd [flags]    set the owner's sign-in password (read from stdin)
   micropubd version           print the version
 Run "micropubd COMMAND -h" for the flags of a command.
 `

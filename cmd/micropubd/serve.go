@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -27,12 +28,23 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	name := fs.String("name", envOr("MICROPUBD_NAME", ""), "the owner's name on the site (env MICROPUBD_NAME; default: the host)")
 	photo := fs.String("photo", envOr("MICROPUBD_PHOTO", ""), "URL of the owner's photo for the h-card (env MICROPUBD_PHOTO)")
 	syndicate := fs.String("syndicate-to", envOr("MICROPUBD_SYNDICATE_TO", ""), "syndication targets clients may choose, as UID=Name pairs separated by commas (env MICROPUBD_SYNDICATE_TO)")
+	email := fs.String("email", envOr("MICROPUBD_EMAIL", ""), "the owner's email, shared with apps granted the email scope (env MICROPUBD_EMAIL)")
+	var tokenTTL time.Duration
+	requirePKCE := fs.Bool("require-pkce", envOr("MICROPUBD_REQUIRE_PKCE", "") == "true", "refuse sign-in requests without PKCE (env MICROPUBD_REQUIRE_PKCE=true)")
+	var ext external
+	fs.StringVar(&ext.TokenEndpoint, "token-endpoint", envOr("MICROPUBD_TOKEN_ENDPOINT", ""), "verify tokens at this external token endpoint instead of issuing them (env MICROPUBD_TOKEN_ENDPOINT)")
+	fs.StringVar(&ext.IntrospectionEndpoint, "introspection-endpoint", envOr("MICROPUBD_INTROSPECTION_ENDPOINT", ""), "verify tokens at this external introspection endpoint (env MICROPUBD_INTROSPECTION_ENDPOINT)")
+	fs.StringVar(&ext.IntrospectionToken, "introspection-token", envOr("MICROPUBD_INTROSPECTION_TOKEN", ""), "Bearer token for the external introspection endpoint; default: the token being checked (env MICROPUBD_INTROSPECTION_TOKEN)")
+	fs.StringVar(&ext.AuthorizationEndpoint, "authorization-endpoint", envOr("MICROPUBD_AUTHORIZATION_ENDPOINT", ""), "the external authorization endpoint to advertise (env MICROPUBD_AUTHORIZATION_ENDPOINT)")
+	fs.StringVar(&ext.Metadata, "indieauth-metadata", envOr("MICROPUBD_INDIEAUTH_METADATA", ""), "the external server's metadata URL to advertise (env MICROPUBD_INDIEAUTH_METADATA)")
 	keepLocation := fs.Bool("keep-location", envOr("MICROPUBD_KEEP_LOCATION", "") == "true", "keep the GPS position in uploaded JPEGs; by default it is removed (env MICROPUBD_KEEP_LOCATION=true)")
 	logLevel := fs.String("log-level", envOr("MICROPUBD_LOG_LEVEL", "info"), "debug, info, warn or error (env MICROPUBD_LOG_LEVEL)")
 	var limits micropub.Limits
 	if err := errors.Join(
 		sizeVar(fs, &limits.Body, "body-limit", "MICROPUBD_BODY_LIMIT", micropub.DefaultLimits.Body, "largest form-encoded or JSON request body"),
 		sizeVar(fs, &limits.Upload, "upload-limit", "MICROPUBD_UPLOAD_LIMIT", micropub.DefaultLimits.Upload, "largest upload, and largest multipart request"),
+		durationVar(fs, &tokenTTL, "token-ttl", "MICROPUBD_TOKEN_TTL", 0, "lifetime of access tokens unless the owner picks one when approving; 0 means they do not expire"),
+		durationVar(fs, &ext.CacheFor, "token-cache", "MICROPUBD_TOKEN_CACHE", 2*time.Minute, "how long an external token endpoint's yes is trusted"),
 	); err != nil {
 		return err
 	}
@@ -51,6 +63,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if ext.enabled() {
+		for _, e := range []string{ext.TokenEndpoint, ext.IntrospectionEndpoint, ext.AuthorizationEndpoint, ext.Metadata} {
+			if u, err := url.Parse(e); e != "" && (err != nil || !u.IsAbs()) {
+				return fmt.Errorf("%q is not an absolute URL", e)
+			}
+		}
+	}
 	targets, err := parseTargets(*syndicate)
 	if err != nil {
 		return err
@@ -71,6 +90,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		BaseURL:      base,
 		Name:         *name,
 		Photo:        *photo,
+		Email:        *email,
+		TokenTTL:     tokenTTL,
+		RequirePKCE:  *requirePKCE,
+		External:     ext,
 		Limits:       limits,
 		KeepLocation: *keepLocation,
 		SyndicateTo:  targets,
