@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -32,6 +33,38 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 	dir   string
+	// reads and writes cache prepared statements of the hot paths: SQLite spends more time
+	// preparing these statements than running them.
+	reads  sync.Map // query -> *sql.Stmt on the read pool
+	writes map[string]*sql.Stmt
+}
+
+// hotWrites are prepared at Open, while the one write connection is free: preparing later, in
+// a transaction that holds it, would wait for it for ever.
+var hotWrites = []string{insertPost, insertPath, insertCategory}
+
+// queryRow runs a read through a cached prepared statement.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	if s, ok := db.reads.Load(query); ok {
+		return s.(*sql.Stmt).QueryRowContext(ctx, args...), nil
+	}
+	s, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	if prev, loaded := db.reads.LoadOrStore(query, s); loaded {
+		s.Close()
+		s = prev.(*sql.Stmt)
+	}
+	return s.QueryRowContext(ctx, args...), nil
+}
+
+// txExec runs a write inside tx, through its statement prepared at Open if it is a hot one.
+func (db *DB) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if s, ok := db.writes[query]; ok {
+		return tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
 }
 
 // Open opens (creating if needed) the database in dir and applies pending migrations.
@@ -72,6 +105,15 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	db.writes = map[string]*sql.Stmt{}
+	for _, q := range hotWrites {
+		s, err := write.PrepareContext(ctx, q)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		db.writes[q] = s
+	}
 
 	return db, nil
 }
@@ -81,6 +123,13 @@ func (db *DB) Dir() string { return db.dir }
 
 // Close closes the database; WAL content is checkpointed by SQLite as the last connection closes.
 func (db *DB) Close() error {
+	db.reads.Range(func(_, s any) bool {
+		s.(*sql.Stmt).Close()
+		return true
+	})
+	for _, s := range db.writes {
+		s.Close()
+	}
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 

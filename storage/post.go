@@ -12,6 +12,17 @@ import (
 	"github.com/micropubd/micropubd"
 )
 
+const (
+	insertPost = `INSERT INTO posts
+		(path, type, post_type, status, visibility, properties, syndicate_to, published_at, updated_at, deleted_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unixepoch('subsec') * 1000000000)`
+	// A path the post had before is its own again; one of another post is not touched, and
+	// no row changed tells the caller so.
+	insertPath = `INSERT INTO post_paths (path, post_id) VALUES (?, ?)
+		ON CONFLICT (path) DO UPDATE SET post_id = post_id WHERE post_id = excluded.post_id`
+	insertCategory = `INSERT OR IGNORE INTO post_categories (post_id, category) VALUES (?, ?)`
+)
+
 const postColumns = `p.id, p.path, p.type, p.post_type, p.status, p.visibility, p.properties,
 	p.syndicate_to, p.published_at, p.updated_at, p.deleted_at`
 
@@ -23,10 +34,7 @@ func (db *DB) CreatePost(ctx context.Context, p *micropubd.Post) error {
 		return err
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO posts
-			(path, type, post_type, status, visibility, properties, syndicate_to, published_at, updated_at, deleted_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unixepoch('subsec') * 1000000000)`,
-			p.Path, p.Type, p.PostType, p.Status, p.Visibility, props, synd,
+		res, err := db.txExec(ctx, tx, insertPost, p.Path, p.Type, p.PostType, p.Status, p.Visibility, props, synd,
 			p.Published.UnixNano(), nanos(p.Updated), nanos(p.Deleted))
 		if isUniqueViolation(err) {
 			return fmt.Errorf("path %q: %w", p.Path, micropubd.ErrConflict)
@@ -38,10 +46,10 @@ func (db *DB) CreatePost(ctx context.Context, p *micropubd.Post) error {
 		if err != nil {
 			return err
 		}
-		if err := addPath(ctx, tx, id, p.Path); err != nil {
+		if err := db.addPath(ctx, tx, id, p.Path); err != nil {
 			return err
 		}
-		if err := setCategories(ctx, tx, id, p.Properties); err != nil {
+		if err := db.addCategories(ctx, tx, id, p.Properties); err != nil {
 			return err
 		}
 		p.ID = id
@@ -69,7 +77,7 @@ func (db *DB) UpdatePost(ctx context.Context, path string, change func(*micropub
 			return err
 		}
 		if p.Path != oldPath {
-			if err := addPath(ctx, tx, p.ID, p.Path); err != nil {
+			if err := db.addPath(ctx, tx, p.ID, p.Path); err != nil {
 				return err
 			}
 		}
@@ -83,7 +91,10 @@ func (db *DB) UpdatePost(ctx context.Context, path string, change func(*micropub
 		if err != nil {
 			return fmt.Errorf("update post: %w", err)
 		}
-		if err := setCategories(ctx, tx, p.ID, p.Properties); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM post_categories WHERE post_id = ?`, p.ID); err != nil {
+			return fmt.Errorf("clear categories: %w", err)
+		}
+		if err := db.addCategories(ctx, tx, p.ID, p.Properties); err != nil {
 			return err
 		}
 		updated = p
@@ -94,8 +105,12 @@ func (db *DB) UpdatePost(ctx context.Context, path string, change func(*micropub
 
 // PostByPath returns the post at path, a current or former path of it, deleted or not.
 func (db *DB) PostByPath(ctx context.Context, path string) (*micropubd.Post, error) {
-	return scanPost(db.read.QueryRowContext(ctx, `SELECT `+postColumns+`
-		FROM post_paths pp JOIN posts p ON p.id = pp.post_id WHERE pp.path = ?`, path))
+	row, err := db.queryRow(ctx, `SELECT `+postColumns+`
+		FROM post_paths pp JOIN posts p ON p.id = pp.post_id WHERE pp.path = ?`, path)
+	if err != nil {
+		return nil, err
+	}
+	return scanPost(row)
 }
 
 // ListPosts returns the posts the filter selects, newest first. Deleted posts are never listed.
@@ -192,9 +207,8 @@ func (db *DB) Categories(ctx context.Context, filter string, limit int) ([]strin
 
 // addPath records a path of the post; a path the post had before is its own again, one of
 // another post is a conflict.
-func addPath(ctx context.Context, tx *sql.Tx, id int64, path string) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO post_paths (path, post_id) VALUES (?, ?)
-		ON CONFLICT (path) DO UPDATE SET post_id = post_id WHERE post_id = excluded.post_id`, path, id)
+func (db *DB) addPath(ctx context.Context, tx *sql.Tx, id int64, path string) error {
+	res, err := db.txExec(ctx, tx, insertPath, path, id)
 	if err == nil {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("path %q: %w", path, micropubd.ErrConflict)
@@ -206,16 +220,14 @@ func addPath(ctx context.Context, tx *sql.Tx, id int64, path string) error {
 	return nil
 }
 
-func setCategories(ctx context.Context, tx *sql.Tx, id int64, props micropubd.Properties) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM post_categories WHERE post_id = ?`, id); err != nil {
-		return fmt.Errorf("clear categories: %w", err)
-	}
+// addCategories indexes the post's text categories.
+func (db *DB) addCategories(ctx context.Context, tx *sql.Tx, id int64, props micropubd.Properties) error {
 	for _, v := range props["category"] {
 		c, ok := v.(string)
 		if !ok || strings.TrimSpace(c) == "" {
 			continue // person tags (nested h-cards) are not categories to list
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO post_categories (post_id, category) VALUES (?, ?)`, id, c); err != nil {
+		if _, err := db.txExec(ctx, tx, insertCategory, id, c); err != nil {
 			return fmt.Errorf("insert category: %w", err)
 		}
 	}

@@ -55,7 +55,11 @@ func scanToken(row scanner) (*micropubd.Token, error) {
 
 // TokenByHash returns the token whose SHA-256 is hash, revoked or expired ones included.
 func (db *DB) TokenByHash(ctx context.Context, hash []byte) (*micropubd.Token, error) {
-	return scanToken(db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash))
+	row, err := db.queryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash)
+	if err != nil {
+		return nil, err
+	}
+	return scanToken(row)
 }
 
 // TokenByRefreshHash returns the token whose refresh token's SHA-256 is hash.

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/micropubd/micropubd/storage"
+)
+
+func TestPasswd_ReadsOneLineFromANonTerminal(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	err := setPassword(context.Background(), []string{"--data", dir}, strings.NewReader("a long password\n"), &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := storage.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	hash, err := db.Setting(context.Background(), "owner_password_bcrypt")
+	if err != nil || !strings.HasPrefix(hash, "$2a$12$") || strings.Contains(hash, "a long password") {
+		t.Errorf("stored %q, %v: want a bcrypt hash of cost 12", hash, err)
+	}
+	for _, bad := range []string{"", "short\n"} {
+		if err := setPassword(context.Background(), []string{"--data", dir}, strings.NewReader(bad), io.Discard, io.Discard); err == nil {
+			t.Errorf("password %q accepted", bad)
+		}
+	}
+}
+
+func TestCLI_VersionAndBadInput(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "micropubd ") {
+		t.Errorf("version: %q %v", out.String(), err)
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, io.Discard, io.Discard); err == nil {
+		t.Error("an unknown command ran")
+	}
+	for _, args := range [][]string{
+		{"serve", "--url", "ftp://example.com/"},
+		{"serve", "--url", "https://example.com/?x=1"},
+		{"serve", "--body-limit", "lots"},
+		{"serve", "--token-endpoint", "not a url"},
+		{"token", "--data", t.TempDir(), "--scope", " "},
+	} {
+		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
+			t.Errorf("%v was accepted", args)
+		}
+	}
+	t.Setenv("MICROPUBD_UPLOAD_LIMIT", "huge")
+	if err := run(context.Background(), []string{"serve"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "MICROPUBD_UPLOAD_LIMIT") {
+		t.Errorf("a bad MICROPUBD_UPLOAD_LIMIT: %v", err)
+	}
+}
+
+func TestToken_PrintsTheTokenAloneOnTheLastLine(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"token", "--data", dir, "--scope", "create media", "--client-id", "https://script.example/"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	token := lines[len(lines)-1]
+	if !strings.HasPrefix(token, "mpd_") || strings.ContainsAny(token, " \t") {
+		t.Errorf("last line %q is not a token", token)
+	}
+	db, _ := storage.Open(context.Background(), dir)
+	defer db.Close()
+	list, _ := db.ListTokens(context.Background(), testNow)
+	if len(list) != 1 || list[0].Scope != "create media" || list[0].ClientID != "https://script.example/" || bytes.Contains(list[0].Hash, []byte(token)) {
+		t.Errorf("stored %+v", list)
+	}
+}
