@@ -32,18 +32,19 @@ type authRequest struct {
 	redirect            *url.URL
 }
 
-// requestError is a problem with an authorization request. Redirect says whether the client
-// may be told by redirect (its redirect_uri is trusted), or only the person, on a page.
+// requestError is a problem with an authorization request. It is shown to the person on a
+// page, never sent to the redirect_uri: anyone can make up a client whose redirect_uri is their
+// own site, and an error redirected there unasked would make this server an open redirector.
 type requestError struct {
 	code, description string
-	redirect          bool
 }
 
 func (e *requestError) Error() string { return e.description }
 
-// checkRequest validates an authorization request. Until client_id and redirect_uri are known
-// good, errors are shown on a page and never redirected, so the server is no open redirector.
-func (s *Server) checkRequest(ctx context.Context, q url.Values) (*authRequest, error) {
+// checkRequest validates an authorization request. fetch says whether the client's page may be
+// read to confirm a redirect_uri on another site: only once the owner has signed in, so that
+// no one else can make the server fetch pages (and keep them in its cache).
+func (s *Server) checkRequest(ctx context.Context, q url.Values, fetch bool) (*authRequest, error) {
 	req := &authRequest{
 		RedirectURI:         q.Get("redirect_uri"),
 		State:               q.Get("state"),
@@ -57,21 +58,22 @@ func (s *Server) checkRequest(ctx context.Context, q url.Values) (*authRequest, 
 		return nil, &requestError{code: "invalid_request", description: err.Error()}
 	}
 	req.ClientID = clientURL.String()
+	req.Client = &Client{ID: req.ClientID}
 	redirect, err := url.Parse(req.RedirectURI)
 	if err != nil || !redirect.IsAbs() || redirect.Fragment != "" {
 		return nil, &requestError{code: "invalid_request", description: fmt.Sprintf("redirect_uri %q must be an absolute URL without a fragment", req.RedirectURI)}
 	}
 	req.redirect = redirect
 
-	// Loopback clients run on the owner's machine: they are never fetched, so their
-	// redirect_uri must be on their own host.
-	if IsLoopback(clientURL) {
-		req.Client = &Client{ID: req.ClientID}
+	switch {
+	case IsLoopback(clientURL):
+		// Loopback clients run on the owner's machine: they are never fetched, so their
+		// redirect_uri must be on their own host.
 		if !sameOrigin(clientURL, redirect) {
 			return nil, &requestError{code: "invalid_request", description: fmt.Sprintf(
 				"the app %s runs on this machine and cannot send you to %s", req.ClientID, req.RedirectURI)}
 		}
-	} else {
+	case fetch:
 		client, fetchErr := s.clients.Fetch(ctx, req.ClientID)
 		req.Client = client
 		if fetchErr != nil {
@@ -82,7 +84,7 @@ func (s *Server) checkRequest(ctx context.Context, q url.Values) (*authRequest, 
 		if !sameOrigin(clientURL, redirect) && !slices.Contains(client.RedirectURIs, req.RedirectURI) {
 			msg := fmt.Sprintf("The app %s asked to send you to %s, which it does not list as one of its addresses.", req.ClientID, req.RedirectURI)
 			if fetchErr != nil {
-				msg = fmt.Sprintf("The app %s asked to send you to %s, on another site, and its page could not be read to confirm that address (%v).", req.ClientID, req.RedirectURI, fetchErr)
+				msg = fmt.Sprintf("The app %s asked to send you to %s, on another site, and its page could not be read to confirm that address.", req.ClientID, req.RedirectURI)
 			}
 			return nil, &requestError{code: "invalid_request", description: msg}
 		}
@@ -93,20 +95,20 @@ func (s *Server) checkRequest(ctx context.Context, q url.Values) (*authRequest, 
 	case "id": // IndieAuth before 2020: authentication only
 		req.Scopes = nil
 	default:
-		return req, &requestError{code: "unsupported_response_type", description: "response_type must be code", redirect: true}
+		return nil, &requestError{code: "unsupported_response_type", description: "response_type must be code"}
 	}
 	if req.CodeChallenge != "" {
 		if req.CodeChallengeMethod == "" {
 			req.CodeChallengeMethod = "S256"
 		}
 		if req.CodeChallengeMethod != "S256" {
-			return req, &requestError{code: "invalid_request", description: "code_challenge_method must be S256", redirect: true}
+			return nil, &requestError{code: "invalid_request", description: "code_challenge_method must be S256"}
 		}
 		if len(req.CodeChallenge) < 43 || len(req.CodeChallenge) > 128 {
-			return req, &requestError{code: "invalid_request", description: "code_challenge must be a base64url SHA-256", redirect: true}
+			return nil, &requestError{code: "invalid_request", description: "code_challenge must be a base64url SHA-256"}
 		}
 	} else if s.cfg.RequirePKCE {
-		return req, &requestError{code: "invalid_request", description: "this server requires PKCE: send code_challenge with code_challenge_method=S256", redirect: true}
+		return nil, &requestError{code: "invalid_request", description: "this server requires PKCE: the app must send code_challenge with code_challenge_method=S256"}
 	}
 	return req, nil
 }
@@ -126,24 +128,20 @@ func (s *Server) redirectTo(w http.ResponseWriter, r *http.Request, req *authReq
 	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
-func (s *Server) refuse(w http.ResponseWriter, r *http.Request, req *authRequest, err error) {
-	var re *requestError
-	if errors.As(err, &re) && re.redirect && req != nil {
-		s.redirectTo(w, r, req, url.Values{"error": {re.code}, "error_description": {re.description}})
-		return
-	}
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	s.errorPage(w, r, http.StatusBadRequest, err.Error())
 }
 
 // Authorize is the authorization endpoint's GET: it checks the request, asks the owner to sign
 // in if needed, then shows the consent page.
 func (s *Server) Authorize(w http.ResponseWriter, r *http.Request) {
-	req, err := s.checkRequest(r.Context(), r.URL.Query())
+	owner := s.IsOwner(r)
+	req, err := s.checkRequest(r.Context(), r.URL.Query(), owner)
 	if err != nil {
-		s.refuse(w, r, req, err)
+		s.refuse(w, r, err)
 		return
 	}
-	if !s.IsOwner(r) {
+	if !owner {
 		s.loginPage(w, r, http.StatusOK, r.URL.RequestURI(), "")
 		return
 	}
@@ -194,9 +192,9 @@ func (s *Server) Approve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The request travelled through the form: check it again, as if it came from the client.
-	req, err := s.checkRequest(r.Context(), r.PostForm)
+	req, err := s.checkRequest(r.Context(), r.PostForm, true)
 	if err != nil {
-		s.refuse(w, r, req, err)
+		s.refuse(w, r, err)
 		return
 	}
 	if r.PostFormValue("decision") != "approve" {
@@ -243,40 +241,47 @@ func invalidGrant(format string, args ...any) *grantError {
 	return &grantError{status: http.StatusBadRequest, code: "invalid_grant", description: fmt.Sprintf(format, args...)}
 }
 
-// redeem checks and uses an authorization code for clientID, redirectURI and the PKCE verifier.
-func (s *Server) redeem(ctx context.Context, code, clientID, redirectURI, verifier string) (*micropubd.AuthCode, error) {
+// redeem checks and uses an authorization code for clientID, redirectURI and the PKCE
+// verifier. makeToken, if not nil, gives the token to issue for the code: it is stored in the
+// same transaction that spends the code, and a request that fails a check spends nothing.
+func (s *Server) redeem(ctx context.Context, code, clientID, redirectURI, verifier string,
+	makeToken func(*micropubd.AuthCode) (*micropubd.Token, error)) (*micropubd.AuthCode, error) {
 	if code == "" || redirectURI == "" {
 		return nil, &grantError{status: http.StatusBadRequest, code: "invalid_request", description: "code and redirect_uri are required"}
 	}
-	c, err := s.store.UseAuthCode(ctx, hashToken(code), s.now())
+	now := s.now()
+	c, err := s.store.RedeemAuthCode(ctx, hashToken(code), now, func(c *micropubd.AuthCode) (*micropubd.Token, error) {
+		if now.After(c.ExpiresAt) {
+			return nil, invalidGrant("the code expired")
+		}
+		if cu, err := ValidClientID(clientID); err != nil || cu.String() != c.ClientID {
+			return nil, invalidGrant("the code was issued to another client_id")
+		}
+		if redirectURI != c.RedirectURI {
+			return nil, invalidGrant("redirect_uri does not match the one the code was issued for")
+		}
+		switch {
+		case c.CodeChallenge != "":
+			sum := sha256.Sum256([]byte(verifier))
+			if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(c.CodeChallenge)) != 1 {
+				return nil, invalidGrant("code_verifier does not match the code_challenge")
+			}
+		case verifier != "":
+			return nil, invalidGrant("a code_verifier was sent for a code issued without a code_challenge")
+		}
+		if makeToken == nil {
+			return nil, nil
+		}
+		return makeToken(c)
+	})
 	switch {
 	case errors.Is(err, micropubd.ErrNotFound):
 		return nil, invalidGrant("the code is unknown")
 	case errors.Is(err, micropubd.ErrCodeUsed):
 		s.log.WarnContext(ctx, "a used code was presented again; its tokens are revoked", "client_id", clientID)
 		return nil, invalidGrant("the code was used already; tokens issued for it are revoked")
-	case err != nil:
-		return nil, err
 	}
-	if s.now().After(c.ExpiresAt) {
-		return nil, invalidGrant("the code expired")
-	}
-	if cu, err := ValidClientID(clientID); err != nil || cu.String() != c.ClientID {
-		return nil, invalidGrant("the code was issued to another client_id")
-	}
-	if redirectURI != c.RedirectURI {
-		return nil, invalidGrant("redirect_uri does not match the one the code was issued for")
-	}
-	switch {
-	case c.CodeChallenge != "":
-		sum := sha256.Sum256([]byte(verifier))
-		if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(c.CodeChallenge)) != 1 {
-			return nil, invalidGrant("code_verifier does not match the code_challenge")
-		}
-	case verifier != "":
-		return nil, invalidGrant("a code_verifier was sent for a code issued without a code_challenge")
-	}
-	return c, nil
+	return c, err
 }
 
 // RedeemProfile is the authorization endpoint's POST: a code exchanged for the owner's
@@ -287,7 +292,7 @@ func (s *Server) RedeemProfile(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "the form could not be read")
 		return
 	}
-	c, err := s.redeem(r.Context(), r.PostFormValue("code"), clientIDOf(r), r.PostFormValue("redirect_uri"), r.PostFormValue("code_verifier"))
+	c, err := s.redeem(r.Context(), r.PostFormValue("code"), clientIDOf(r), r.PostFormValue("redirect_uri"), r.PostFormValue("code_verifier"), nil)
 	if err != nil {
 		s.grantFailed(w, r, err)
 		return

@@ -50,9 +50,18 @@ type ClientFetcher struct {
 	// CacheFor keeps what was fetched, so the consent page and its approval fetch once.
 	CacheFor time.Duration
 
-	mu    sync.Mutex
-	cache map[string]cachedClient
+	mu       sync.Mutex
+	cache    map[string]cachedClient
+	inFlight map[string]chan struct{} // fetches under way, so one client_id is fetched once at a time
+	slots    chan struct{}            // bounds fetches running at once
 }
+
+const (
+	maxCachedClients = 256
+	maxFetches       = 4
+	maxRedirectURIs  = 20
+	maxNameLength    = 100
+)
 
 type cachedClient struct {
 	client *Client
@@ -76,12 +85,18 @@ func NewClientFetcher() *ClientFetcher {
 		HTTP: &http.Client{
 			Transport: transport,
 			Timeout:   5 * time.Second,
+			// What a client_id's page says speaks for that client only if it is served from the
+			// client_id's own host: a redirect elsewhere (an open redirect on a well-known
+			// client's site, say) must not let another site list redirect URIs for it.
 			CheckRedirect: func(req *http.Request, via []*http.Request) error {
 				if len(via) >= 3 {
 					return errors.New("too many redirects")
 				}
 				if req.URL.Scheme != "https" && req.URL.Scheme != "http" {
 					return errors.New("redirect to a non-http URL")
+				}
+				if !strings.EqualFold(req.URL.Hostname(), via[0].URL.Hostname()) {
+					return fmt.Errorf("redirect to another host, %s", req.URL.Hostname())
 				}
 				return nil
 			},
@@ -115,28 +130,70 @@ func publicIP(ip net.IP) bool {
 // Fetch returns what the client_id page says of the client. Errors are returned with a
 // Client holding only the ID, so callers may go on where the spec allows.
 func (f *ClientFetcher) Fetch(ctx context.Context, clientID string) (*Client, error) {
-	f.mu.Lock()
-	if c, ok := f.cache[clientID]; ok && time.Since(c.at) < f.CacheFor {
+	for {
+		f.mu.Lock()
+		if c, ok := f.cache[clientID]; ok && time.Since(c.at) < f.CacheFor {
+			f.mu.Unlock()
+			return c.client, c.err
+		}
+		wait, busy := f.inFlight[clientID]
+		if !busy {
+			if f.inFlight == nil {
+				f.inFlight = map[string]chan struct{}{}
+				f.slots = make(chan struct{}, maxFetches)
+			}
+			wait = make(chan struct{})
+			f.inFlight[clientID] = wait
+			f.mu.Unlock()
+			break
+		}
 		f.mu.Unlock()
-		return c.client, c.err
+		select { // another request is fetching this client: take its answer
+		case <-wait:
+		case <-ctx.Done():
+			return &Client{ID: clientID}, ctx.Err()
+		}
 	}
-	f.mu.Unlock()
 
-	c, err := f.fetch(ctx, clientID)
+	var c *Client
+	var err error
+	select {
+	case f.slots <- struct{}{}:
+		c, err = f.fetch(ctx, clientID)
+		<-f.slots
+	case <-ctx.Done():
+		c, err = &Client{ID: clientID}, ctx.Err()
+	}
+
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	close(f.inFlight[clientID])
+	delete(f.inFlight, clientID)
+	if ctx.Err() != nil {
+		return c, err
+	}
 	if f.cache == nil {
 		f.cache = map[string]cachedClient{}
 	}
-	for k, v := range f.cache { // keep the cache small: drop what has expired
-		if time.Since(v.at) >= f.CacheFor {
-			delete(f.cache, k)
+	if len(f.cache) >= maxCachedClients {
+		for k, v := range f.cache { // drop what has expired, and if that is not enough, anything
+			if time.Since(v.at) >= f.CacheFor || len(f.cache) >= maxCachedClients {
+				delete(f.cache, k)
+			}
 		}
 	}
-	if ctx.Err() == nil {
-		f.cache[clientID] = cachedClient{client: c, err: err, at: time.Now()}
-	}
-	f.mu.Unlock()
+	f.cache[clientID] = cachedClient{client: c, err: err, at: time.Now()}
 	return c, err
+}
+
+// Cached returns what a fetch found of the client recently, without fetching.
+func (f *ClientFetcher) Cached(clientID string) *Client {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.cache[clientID]; ok && time.Since(c.at) < f.CacheFor && c.err == nil {
+		return c.client
+	}
+	return nil
 }
 
 func (f *ClientFetcher) fetch(ctx context.Context, clientID string) (*Client, error) {
@@ -162,10 +219,29 @@ func (f *ClientFetcher) fetch(ctx context.Context, clientID string) (*Client, er
 	c.Fetched = true
 	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mediaType == "application/json" || (mediaType != "text/html" && bytes.HasPrefix(bytes.TrimSpace(body), []byte("{"))) {
-		return c, c.readMetadata(body)
+		err = c.readMetadata(body)
+	} else {
+		c.readHTML(resp, body)
 	}
-	c.readHTML(resp, body)
-	return c, nil
+	c.trim()
+	return c, err
+}
+
+// trim keeps what a client says to sizes a consent page and a cache can hold, and drops a
+// client_uri that is not its own (IndieAuth: it must be a prefix of the client_id).
+func (c *Client) trim() {
+	if len(c.RedirectURIs) > maxRedirectURIs {
+		c.RedirectURIs = c.RedirectURIs[:maxRedirectURIs]
+	}
+	if r := []rune(c.Name); len(r) > maxNameLength {
+		c.Name = string(r[:maxNameLength]) + "…"
+	}
+	if c.URL != "" && !strings.HasPrefix(c.ID, c.URL) {
+		c.URL = ""
+	}
+	if len(c.Logo) > 2048 {
+		c.Logo = ""
+	}
 }
 
 // readMetadata reads a client metadata document (IndieAuth 4.2.1).

@@ -67,10 +67,11 @@ func TestClientFetcher_RefusesPrivateAddresses(t *testing.T) {
 	}
 }
 
-func TestClientFetcher_RedirectToAPrivateAddressIsRefused(t *testing.T) {
-	// A public page redirecting to an internal one: the dialer checks every connection, so
-	// the redirect target is refused like a direct request. The public page is simulated by
-	// a transport that lets only "public.example" through to a local server.
+func TestClientFetcher_RedirectToAnotherHostIsRefused(t *testing.T) {
+	// A public page redirecting to an internal one (or to any other host) is not followed: what
+	// a client_id's page says must come from its own host, and an internal address is never
+	// dialled anyway. The public page is simulated by a transport that lets only
+	// "public.example" through to a local server.
 	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Host == "public.example" {
 			http.Redirect(w, r, "http://127.0.0.1:1/secret", http.StatusFound)
@@ -91,7 +92,7 @@ func TestClientFetcher_RedirectToAPrivateAddressIsRefused(t *testing.T) {
 		return safe.RoundTrip(r)
 	})
 	_, err := f.Fetch(context.Background(), "http://public.example/")
-	if err == nil || !strings.Contains(err.Error(), "not a public address") {
+	if err == nil || !strings.Contains(err.Error(), "redirect to another host") {
 		t.Errorf("err = %v, want the redirect refused", err)
 	}
 }
@@ -104,17 +105,22 @@ func TestLoginLimiter(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	l := newLoginLimiter(5, time.Minute, func() time.Time { return now })
 	for i := 0; i < 5; i++ {
-		if l.Blocked("a") {
-			t.Fatalf("blocked after %d failures", i)
+		if !l.Attempt("a") {
+			t.Fatalf("blocked after %d attempts", i)
 		}
-		l.Fail("a")
 	}
-	if !l.Blocked("a") || l.Blocked("b") {
+	if l.Attempt("a") || !l.Attempt("b") {
 		t.Error("the limit is per address")
 	}
 	now = now.Add(61 * time.Second)
-	if l.Blocked("a") {
+	if !l.Attempt("a") {
 		t.Error("still blocked after the window")
+	}
+	l.Succeeded("a")
+	for i := 0; i < 5; i++ {
+		if !l.Attempt("a") {
+			t.Error("a success did not clear the attempts")
+		}
 	}
 }
 

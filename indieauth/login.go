@@ -2,7 +2,9 @@ package indieauth
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -43,7 +45,11 @@ func SetPassword(ctx context.Context, store Store, password string, cost int) er
 	if err != nil {
 		return err
 	}
-	return store.SetSetting(ctx, passwordSetting, string(hash))
+	if err := store.SetSetting(ctx, passwordSetting, string(hash)); err != nil {
+		return err
+	}
+	// A new password signs the owner out everywhere: whoever knew the old one is out too.
+	return store.DeleteAllSessions(ctx)
 }
 
 func (s *Server) checkPassword(ctx context.Context, password string) (bool, error) {
@@ -71,18 +77,28 @@ func (s *Server) secureCookies() bool { return s.cfg.Me.Scheme == "https" }
 
 // IsOwner reports whether the request carries a valid sign-in session of the owner.
 func (s *Server) IsOwner(r *http.Request) bool {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil || c.Value == "" {
-		return false
-	}
-	ok, err := s.store.SessionValid(r.Context(), hashToken(c.Value), s.now())
-	return err == nil && ok
+	_, ok := s.sessionValue(r)
+	return ok
 }
 
-// csrfToken returns the request's CSRF token, setting the cookie that carries it if needed.
-// Forms carry it back in a hidden field; the two must match (double submit), and the cookie is
-// SameSite=Strict, so another site cannot post a form that passes.
+// sessionValue returns the request's session cookie when it names a live session.
+func (s *Server) sessionValue(r *http.Request) (string, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return "", false
+	}
+	ok, err := s.store.SessionValid(r.Context(), hashToken(c.Value), s.now())
+	return c.Value, err == nil && ok
+}
+
+// csrfToken returns the token a form must carry back. Signed in, it is derived from the
+// session (an HMAC keyed by the session secret), so no cookie planted by a neighbouring site
+// can forge it; before signing in, it is a random value also set in a SameSite=Strict cookie
+// (double submit), as there is no session yet.
 func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if session, ok := s.sessionValue(r); ok {
+		return sessionCSRF(session)
+	}
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
 		return c.Value
 	}
@@ -94,20 +110,32 @@ func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	return token
 }
 
-// checkCSRF verifies a form post: the hidden field must match the cookie, and a browser's
-// Origin header, when sent, must be this site.
+func sessionCSRF(session string) string {
+	mac := hmac.New(sha256.New, []byte(session))
+	mac.Write([]byte("micropubd csrf"))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// checkCSRF verifies a form post. A browser says where the form came from: Sec-Fetch-Site
+// must be same-origin and Origin, when sent, this site ("null" is refused). Then the hidden
+// field must match the token csrfToken gave.
 func (s *Server) checkCSRF(r *http.Request) bool {
-	if origin := r.Header.Get("Origin"); origin != "" && origin != "null" {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+		return false
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
 		u, err := url.Parse(origin)
 		if err != nil || !sameOrigin(u, s.cfg.Me) {
 			return false
 		}
 	}
-	c, err := r.Cookie(csrfCookie)
-	if err != nil || c.Value == "" {
-		return false
+	want := ""
+	if session, ok := s.sessionValue(r); ok {
+		want = sessionCSRF(session)
+	} else if c, err := r.Cookie(csrfCookie); err == nil {
+		want = c.Value
 	}
-	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue(csrfField))) == 1
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(r.PostFormValue(csrfField))) == 1
 }
 
 // loginLimiter counts failed logins per client address in a sliding window.
@@ -140,26 +168,42 @@ func (l *loginLimiter) recent(addr string) []time.Time {
 	return kept
 }
 
-// Blocked reports whether addr has used up its failed attempts.
-func (l *loginLimiter) Blocked(addr string) bool {
+// Attempt records a sign-in attempt from addr before the password is checked, so that
+// attempts running at once count too; it reports false when addr has used up its attempts.
+func (l *loginLimiter) Attempt(addr string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.recent(addr)) >= l.max
-}
-
-// Fail records a failed attempt.
-func (l *loginLimiter) Fail(addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.failures[addr] = append(l.recent(addr), l.now())
+	recent := l.recent(addr)
+	if len(recent) >= l.max {
+		return false
+	}
+	l.failures[addr] = append(recent, l.now())
 	if len(l.failures) > 10000 { // bound memory under a spray of addresses
 		for k := range l.failures {
 			l.recent(k)
 		}
 	}
+	return true
 }
 
-func clientAddr(r *http.Request) string {
+// Succeeded forgets addr's attempts once it signed in.
+func (l *loginLimiter) Succeeded(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.failures, addr)
+}
+
+// clientAddr is the address a sign-in attempt comes from: the connection's, or behind a
+// trusted reverse proxy the last hop of X-Forwarded-For, the one the proxy itself saw.
+func (s *Server) clientAddr(r *http.Request) string {
+	if s.cfg.TrustProxy {
+		if fwd := r.Header.Values("X-Forwarded-For"); len(fwd) > 0 {
+			hops := strings.Split(fwd[len(fwd)-1], ",")
+			if last := strings.TrimSpace(hops[len(hops)-1]); last != "" {
+				return last
+			}
+		}
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -191,8 +235,8 @@ func (s *Server) Login(w http.ResponseWriter, r *http.Request) {
 		s.loginPage(w, r, http.StatusForbidden, next, "The form expired. Please try again.")
 		return
 	}
-	addr := clientAddr(r)
-	if s.limiter.Blocked(addr) {
+	addr := s.clientAddr(r)
+	if !s.limiter.Attempt(addr) {
 		s.log.WarnContext(r.Context(), "sign-in refused: too many failed attempts", "addr", addr)
 		w.Header().Set("Retry-After", "60")
 		s.loginPage(w, r, http.StatusTooManyRequests, next, "Too many failed attempts. Wait a minute and try again.")
@@ -209,11 +253,11 @@ func (s *Server) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		s.limiter.Fail(addr)
 		s.log.WarnContext(r.Context(), "sign-in failed: wrong password", "addr", addr)
 		s.loginPage(w, r, http.StatusUnauthorized, next, "That password is not right.")
 		return
 	}
+	s.limiter.Succeeded(addr)
 	session := randomString(32)
 	now := s.now()
 	if err := s.store.CreateSession(r.Context(), hashToken(session), now, now.Add(sessionLife)); err != nil {

@@ -20,7 +20,11 @@ type Store interface {
 	ListTokens(ctx context.Context, now time.Time) ([]*micropubd.Token, error)
 	RevokeToken(ctx context.Context, id int64, at time.Time) error
 	CreateAuthCode(ctx context.Context, c *micropubd.AuthCode) error
-	UseAuthCode(ctx context.Context, hash []byte, at time.Time) (*micropubd.AuthCode, error)
+	RedeemAuthCode(ctx context.Context, hash []byte, at time.Time,
+		redeem func(*micropubd.AuthCode) (*micropubd.Token, error)) (*micropubd.AuthCode, error)
+	RotateToken(ctx context.Context, oldID int64, at time.Time, next *micropubd.Token) error
+	RevokeTokensOfCode(ctx context.Context, codeID int64, at time.Time) error
+	DeleteAllSessions(ctx context.Context) error
 	Setting(ctx context.Context, key string) (string, error)
 	SetSetting(ctx context.Context, key, value string) error
 	CreateSession(ctx context.Context, hash []byte, created, expires time.Time) error
@@ -48,6 +52,9 @@ type Config struct {
 	TokenTTL time.Duration
 	// RequirePKCE refuses authorization requests without a code challenge.
 	RequirePKCE bool
+	// TrustProxy takes the client's address from X-Forwarded-For (the last hop, which the
+	// proxy wrote), for the sign-in rate limit behind a reverse proxy.
+	TrustProxy bool
 }
 
 // Server is the owner's IndieAuth authorization server: metadata, the authorization endpoint
@@ -174,7 +181,9 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name, 
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer browsers send "Origin: null" on the
+	// forms, and the CSRF check needs the real origin.
+	w.Header().Set("Referrer-Policy", "same-origin")
 	if err := s.pages.Render(w, status, name, data); err != nil {
 		s.log.ErrorContext(r.Context(), "sign-in page failed", "page", name, "err", err)
 		http.Error(w, "The page could not be rendered.", http.StatusInternalServerError)

@@ -49,8 +49,15 @@ func (s *Tokens) now() time.Time {
 // Mint creates a token for clientID with the given space-separated scope; ttl 0 means it
 // does not expire. It returns the token string, which is shown once and never stored.
 func (s *Tokens) Mint(ctx context.Context, clientID, scope string, ttl time.Duration) (string, *micropubd.Token, error) {
-	access, _, t, err := s.Issue(ctx, Grant{ClientID: clientID, Scope: scope, TTL: ttl})
-	return access, t, err
+	g := Grant{ClientID: clientID, Scope: scope}
+	if ttl > 0 {
+		g.Expires = s.now().Add(ttl)
+	}
+	access, _, t := s.newToken(g)
+	if err := s.Store.CreateToken(ctx, t); err != nil {
+		return "", nil, err
+	}
+	return access, t, nil
 }
 
 // Grant is what a token is issued for.
@@ -58,40 +65,30 @@ type Grant struct {
 	ClientID   string
 	ClientName string
 	Scope      string
-	TTL        time.Duration // 0: the token does not expire
-	CodeID     int64         // the authorization code redeemed, if any
-	// Refresh issues a refresh token too, living RefreshTTL.
-	Refresh    bool
-	RefreshTTL time.Duration
+	// Expires ends the grant: the access token and its refresh token alike. Zero: never.
+	Expires time.Time
+	// Refresh issues a refresh token too.
+	Refresh bool
 }
 
-// Issue creates an access token, and a refresh token if the grant asks, returning both strings.
-func (s *Tokens) Issue(ctx context.Context, g Grant) (access, refresh string, t *micropubd.Token, err error) {
+// newToken makes the strings and the record of a token for g, storing nothing.
+func (s *Tokens) newToken(g Grant) (access, refresh string, t *micropubd.Token) {
 	access = newSecret(tokenPrefix)
-	now := s.now().UTC()
 	t = &micropubd.Token{
 		Me:         s.Me,
 		ClientID:   g.ClientID,
 		ClientName: g.ClientName,
 		Scope:      strings.Join(strings.Fields(g.Scope), " "),
-		IssuedAt:   now,
+		IssuedAt:   s.now().UTC(),
 		Hash:       hashToken(access),
-		CodeID:     g.CodeID,
-	}
-	if g.TTL > 0 {
-		t.ExpiresAt = now.Add(g.TTL)
+		ExpiresAt:  g.Expires,
 	}
 	if g.Refresh {
 		refresh = newSecret(refreshPrefix)
 		t.RefreshHash = hashToken(refresh)
-		if g.RefreshTTL > 0 {
-			t.RefreshExpiresAt = now.Add(g.RefreshTTL)
-		}
+		t.RefreshExpiresAt = g.Expires
 	}
-	if err := s.Store.CreateToken(ctx, t); err != nil {
-		return "", "", nil, err
-	}
-	return access, refresh, t, nil
+	return access, refresh, t
 }
 
 // refreshPrefix marks refresh tokens, which never work as access tokens.

@@ -10,9 +10,6 @@ import (
 	"github.com/micropubd/micropubd"
 )
 
-// refreshLife is how long a refresh token may wait to be used.
-const refreshLife = 365 * 24 * time.Hour
-
 // Token is the token endpoint's POST: authorization_code and refresh_token grants, and the
 // legacy action=revoke that Quill and Indigenous send.
 func (s *Server) Token(w http.ResponseWriter, r *http.Request) {
@@ -40,35 +37,35 @@ func (s *Server) Token(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	clientID := clientIDOf(r)
-	c, err := s.redeem(r.Context(), r.PostFormValue("code"), clientID, r.PostFormValue("redirect_uri"), r.PostFormValue("code_verifier"))
-	if err != nil {
-		s.grantFailed(w, r, err)
-		return
-	}
-	if c.Scope == "" {
-		oauthError(w, http.StatusBadRequest, "invalid_grant",
-			"the code was issued without any scope, for signing in only: redeem it at the authorization endpoint")
-		return
-	}
-	ttl := c.TokenTTL
-	if ttl == 0 {
-		ttl = s.cfg.TokenTTL
-	}
-	client, _ := s.clients.Fetch(r.Context(), c.ClientID)
-	name := ""
-	if client != nil {
-		name = client.Name
-	}
-	access, refresh, t, err := s.tokens.Issue(r.Context(), Grant{
-		ClientID: c.ClientID, ClientName: name, Scope: c.Scope, TTL: ttl, CodeID: c.ID,
-		Refresh: true, RefreshTTL: max(refreshLife, ttl),
-	})
+	var (
+		access, refresh string
+		issued          *micropubd.Token
+	)
+	c, err := s.redeem(r.Context(), r.PostFormValue("code"), clientID, r.PostFormValue("redirect_uri"), r.PostFormValue("code_verifier"),
+		func(c *micropubd.AuthCode) (*micropubd.Token, error) {
+			if c.Scope == "" {
+				return nil, invalidGrant("the code was issued without any scope, for signing in only: redeem it at the authorization endpoint")
+			}
+			ttl := c.TokenTTL
+			if ttl == 0 {
+				ttl = s.cfg.TokenTTL
+			}
+			g := Grant{ClientID: c.ClientID, Scope: c.Scope, Refresh: true}
+			if client := s.clients.Cached(c.ClientID); client != nil {
+				g.ClientName = client.Name // as the consent page showed it
+			}
+			if ttl > 0 {
+				g.Expires = s.now().Add(ttl)
+			}
+			access, refresh, issued = s.tokens.newToken(g)
+			return issued, nil
+		})
 	if err != nil {
 		s.grantFailed(w, r, err)
 		return
 	}
 	s.log.InfoContext(r.Context(), "token issued", "client_id", c.ClientID, "scope", c.Scope)
-	s.writeToken(w, access, refresh, t)
+	s.writeToken(w, access, refresh, issued)
 }
 
 func (s *Server) writeToken(w http.ResponseWriter, access, refresh string, t *micropubd.Token) {
@@ -86,19 +83,33 @@ func (s *Server) writeToken(w http.ResponseWriter, access, refresh string, t *mi
 }
 
 // refresh rotates a refresh token: the old pair is revoked and a new one issued, with the same
-// or fewer scopes.
+// or fewer scopes and the same end. A refresh token used twice (replayed, or raced) revokes
+// every token descended from its grant, as OAuth's security practice advises.
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	now := s.now()
 	old, err := s.store.TokenByRefreshHash(ctx, hashToken(r.PostFormValue("refresh_token")))
-	if errors.Is(err, micropubd.ErrNotFound) || (err == nil && !old.RevokedAt.IsZero()) {
-		oauthError(w, http.StatusBadRequest, "invalid_grant", "the refresh token is unknown or was used already")
+	if errors.Is(err, micropubd.ErrNotFound) {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "the refresh token is unknown")
 		return
 	}
 	if err != nil {
 		s.grantFailed(w, r, err)
 		return
 	}
-	now := s.now()
+	replayed := func() {
+		if old.CodeID != 0 {
+			if err := s.store.RevokeTokensOfCode(ctx, old.CodeID, now); err != nil {
+				s.log.ErrorContext(ctx, "revoking a replayed grant failed", "err", err)
+			}
+		}
+		s.log.WarnContext(ctx, "a used refresh token was presented again; the grant is revoked", "client_id", old.ClientID)
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "the refresh token was used already; the grant is revoked")
+	}
+	if !old.RevokedAt.IsZero() {
+		replayed()
+		return
+	}
 	if !old.RefreshExpiresAt.IsZero() && now.After(old.RefreshExpiresAt) {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "the refresh token expired")
 		return
@@ -117,23 +128,20 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		}
 		scope = strings.Join(asked, " ")
 	}
-	if err := s.store.RevokeToken(ctx, old.ID, now); err != nil {
-		s.grantFailed(w, r, err)
+	access, refresh, next := s.tokens.newToken(Grant{
+		ClientID: old.ClientID, ClientName: old.ClientName, Scope: scope, Expires: old.ExpiresAt, Refresh: true,
+	})
+	next.CodeID = old.CodeID
+	err = s.store.RotateToken(ctx, old.ID, now, next)
+	if errors.Is(err, micropubd.ErrConflict) {
+		replayed()
 		return
 	}
-	ttl := time.Duration(0)
-	if !old.ExpiresAt.IsZero() {
-		ttl = old.ExpiresAt.Sub(old.IssuedAt)
-	}
-	access, refresh, t, err := s.tokens.Issue(ctx, Grant{
-		ClientID: old.ClientID, ClientName: old.ClientName, Scope: scope, TTL: ttl, CodeID: old.CodeID,
-		Refresh: true, RefreshTTL: max(refreshLife, ttl),
-	})
 	if err != nil {
 		s.grantFailed(w, r, err)
 		return
 	}
-	s.writeToken(w, access, refresh, t)
+	s.writeToken(w, access, refresh, next)
 }
 
 // revoke revokes an access or refresh token; unknown tokens are ignored, as RFC 7009 says.

@@ -12,11 +12,15 @@ import (
 
 // CreateToken stores t (whose Hash is set) and sets t.ID.
 func (db *DB) CreateToken(ctx context.Context, t *micropubd.Token) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error { return insertToken(ctx, tx, t) })
+}
+
+func insertToken(ctx context.Context, tx *sql.Tx, t *micropubd.Token) error {
 	var codeID any
 	if t.CodeID != 0 {
 		codeID = t.CodeID
 	}
-	res, err := db.write.ExecContext(ctx, `INSERT INTO tokens
+	res, err := tx.ExecContext(ctx, `INSERT INTO tokens
 		(hash, me, client_id, client_name, scope, issued_at, expires_at, refresh_hash, refresh_expires_at, code_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Hash, t.Me, t.ClientID, t.ClientName, t.Scope, t.IssuedAt.UnixNano(), nanos(t.ExpiresAt),
@@ -26,6 +30,32 @@ func (db *DB) CreateToken(ctx context.Context, t *micropubd.Token) error {
 	}
 	t.ID, err = res.LastInsertId()
 	return err
+}
+
+// RotateToken revokes the token oldID and stores next in its place, in one transaction. If
+// oldID was revoked already (a concurrent refresh won), nothing is stored and the error is
+// micropubd.ErrConflict.
+func (db *DB) RotateToken(ctx context.Context, oldID int64, at time.Time, next *micropubd.Token) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at.UnixNano(), oldID)
+		if err != nil {
+			return fmt.Errorf("revoke token: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return micropubd.ErrConflict
+		}
+		return insertToken(ctx, tx, next)
+	})
+}
+
+// RevokeTokensOfCode revokes every token issued from one authorization code, refreshes
+// included: what a replayed code or refresh token calls for.
+func (db *DB) RevokeTokensOfCode(ctx context.Context, codeID int64, at time.Time) error {
+	if _, err := db.write.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE code_id = ? AND revoked_at IS NULL`,
+		at.UnixNano(), codeID); err != nil {
+		return fmt.Errorf("revoke tokens of code %d: %w", codeID, err)
+	}
+	return nil
 }
 
 const tokenColumns = `id, hash, me, client_id, client_name, scope, issued_at, expires_at, revoked_at,
@@ -115,10 +145,13 @@ func (db *DB) CreateAuthCode(ctx context.Context, c *micropubd.AuthCode) error {
 	return err
 }
 
-// UseAuthCode marks the code whose SHA-256 is hash used, atomically, and returns it. A code
-// used before is not returned: its tokens are revoked, as a replayed code means it leaked, and
-// the error is micropubd.ErrCodeUsed.
-func (db *DB) UseAuthCode(ctx context.Context, hash []byte, at time.Time) (*micropubd.AuthCode, error) {
+// RedeemAuthCode redeems the code whose SHA-256 is hash, in one transaction: redeem checks the
+// code (client, redirect, PKCE, expiry) and returns the token to issue for it, or nil; only if
+// it succeeds is the code marked used and the token stored, so a wrong request does not spend
+// the code. A code used before is never redeemed again: the tokens issued for it are revoked,
+// as a replay means it leaked, and the error is micropubd.ErrCodeUsed.
+func (db *DB) RedeemAuthCode(ctx context.Context, hash []byte, at time.Time,
+	redeem func(*micropubd.AuthCode) (*micropubd.Token, error)) (*micropubd.AuthCode, error) {
 	var code *micropubd.AuthCode
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var (
@@ -138,12 +171,22 @@ func (db *DB) UseAuthCode(ctx context.Context, hash []byte, at time.Time) (*micr
 		if used.Valid {
 			return micropubd.ErrCodeUsed
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE auth_codes SET used_at = ? WHERE id = ?`, at.UnixNano(), c.ID); err != nil {
-			return fmt.Errorf("use code: %w", err)
-		}
 		c.TokenTTL = time.Duration(ttl) * time.Second
 		c.CreatedAt = time.Unix(0, created).UTC()
 		c.ExpiresAt = time.Unix(0, expires).UTC()
+		t, err := redeem(&c)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE auth_codes SET used_at = ? WHERE id = ?`, at.UnixNano(), c.ID); err != nil {
+			return fmt.Errorf("use code: %w", err)
+		}
+		if t != nil {
+			t.CodeID = c.ID
+			if err := insertToken(ctx, tx, t); err != nil {
+				return err
+			}
+		}
 		c.UsedAt = at
 		code = &c
 		return nil
@@ -203,6 +246,14 @@ func (db *DB) SessionValid(ctx context.Context, hash []byte, now time.Time) (boo
 		return false, fmt.Errorf("read session: %w", err)
 	}
 	return n > 0, nil
+}
+
+// DeleteAllSessions signs the owner out everywhere, as a new password must.
+func (db *DB) DeleteAllSessions(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM sessions`); err != nil {
+		return fmt.Errorf("delete sessions: %w", err)
+	}
+	return nil
 }
 
 // DeleteSession ends a session, and any that have expired.

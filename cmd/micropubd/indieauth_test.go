@@ -197,10 +197,14 @@ func TestAuthorize_Refusals(t *testing.T) {
 		{"client_id not a URL", map[string]string{"client_id": "quill", "redirect_uri": "https://app.example/cb"}},
 		{"redirect_uri relative", map[string]string{"client_id": "https://app.example/", "redirect_uri": "/cb"}},
 	}
+	b := newBrowser(t)
+	if resp, _ := b.signIn(srv.base+"auth/tokens", ownerPassword); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign in: %d", resp.StatusCode)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.params["response_type"], tt.params["state"] = "code", "x"
-			resp, page := newBrowser(t).get(authURL(srv.base+"auth", tt.params))
+			resp, page := b.get(authURL(srv.base+"auth", tt.params))
 			if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
 				t.Errorf("%d, Location %q: want 400 and no redirect", resp.StatusCode, resp.Header.Get("Location"))
 			}

@@ -31,6 +31,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	email := fs.String("email", envOr("MICROPUBD_EMAIL", ""), "the owner's email, shared with apps granted the email scope (env MICROPUBD_EMAIL)")
 	var tokenTTL time.Duration
 	requirePKCE := fs.Bool("require-pkce", envOr("MICROPUBD_REQUIRE_PKCE", "") == "true", "refuse sign-in requests without PKCE (env MICROPUBD_REQUIRE_PKCE=true)")
+	trustProxy := fs.Bool("trust-proxy", envOr("MICROPUBD_TRUST_PROXY", "") == "true", "behind a reverse proxy: take the client address for the sign-in rate limit from X-Forwarded-For (env MICROPUBD_TRUST_PROXY=true)")
 	var ext external
 	fs.StringVar(&ext.TokenEndpoint, "token-endpoint", envOr("MICROPUBD_TOKEN_ENDPOINT", ""), "verify tokens at this external token endpoint instead of issuing them (env MICROPUBD_TOKEN_ENDPOINT)")
 	fs.StringVar(&ext.IntrospectionEndpoint, "introspection-endpoint", envOr("MICROPUBD_INTROSPECTION_ENDPOINT", ""), "verify tokens at this external introspection endpoint (env MICROPUBD_INTROSPECTION_ENDPOINT)")
@@ -93,6 +94,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Email:        *email,
 		TokenTTL:     tokenTTL,
 		RequirePKCE:  *requirePKCE,
+		TrustProxy:   *trustProxy,
 		External:     ext,
 		Limits:       limits,
 		KeepLocation: *keepLocation,

@@ -32,6 +32,7 @@ type serverConfig struct {
 	// The site's own IndieAuth server.
 	TokenTTL    time.Duration
 	RequirePKCE bool
+	TrustProxy  bool                     // behind a reverse proxy: the client address comes from X-Forwarded-For
 	Clients     *indieauth.ClientFetcher // nil: the safe default; tests reach their fake clients
 
 	// An external IndieAuth server instead of our own.
@@ -91,6 +92,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 			Profile:     indieauth.Profile{Name: cfg.Name, URL: base, Photo: cfg.Photo, Email: cfg.Email},
 			TokenTTL:    cfg.TokenTTL,
 			RequirePKCE: cfg.RequirePKCE,
+			TrustProxy:  cfg.TrustProxy,
 		}, db, cfg.Clients, log, cfg.Now)
 		if err != nil {
 			return nil, err
