@@ -24,17 +24,24 @@ type Handler struct {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	serveEndpoint(w, r, h.serveQuery, h.servePost, h.fail)
+}
+
+// serveEndpoint is what the Micropub and media endpoints share: CORS, GET and HEAD for
+// queries, POST for actions, and a JSON error for other methods.
+func serveEndpoint(w http.ResponseWriter, r *http.Request, query, post http.HandlerFunc,
+	fail func(http.ResponseWriter, *http.Request, error)) {
 	allowCORS(w)
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		h.serveQuery(w, r)
+		query(w, r)
 	case http.MethodPost:
-		h.servePost(w, r)
+		post(w, r)
 	case http.MethodOptions:
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		w.Header().Set("Allow", "GET, HEAD, POST, OPTIONS")
-		h.fail(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: CodeInvalidRequest,
+		fail(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: CodeInvalidRequest,
 			Description: r.Method + " is not supported here; use GET for queries and POST for actions"})
 	}
 }
@@ -49,18 +56,25 @@ func allowCORS(w http.ResponseWriter) {
 	h.Set("Access-Control-Expose-Headers", "Location, Link, WWW-Authenticate")
 }
 
-func (h *Handler) log() *slog.Logger {
-	if h.Log != nil {
-		return h.Log
+func (h *Handler) log() *slog.Logger { return orDefault(h.Log) }
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	failRequest(h.log(), w, r, err)
+}
+
+func orDefault(log *slog.Logger) *slog.Logger {
+	if log != nil {
+		return log
 	}
 	return slog.Default()
 }
 
-// fail answers with err and logs what the client cannot be told.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+// failRequest answers with err and logs what the client cannot be told (unless the client
+// went away, which is no failure of the server).
+func failRequest(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
 	if !errors.As(err, &e) && r.Context().Err() == nil {
-		h.log().ErrorContext(r.Context(), "micropub request failed", "method", r.Method, "err", err)
+		log.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "method", r.Method, "err", err)
 	}
 	writeError(w, err)
 }

@@ -35,31 +35,11 @@ const lastWindow = 5 * time.Minute
 const fieldLimit = 64 << 10
 
 func (h *MediaHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	allowCORS(w)
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		h.serveQuery(w, r)
-	case http.MethodPost:
-		h.servePost(w, r)
-	case http.MethodOptions:
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		w.Header().Set("Allow", "GET, HEAD, POST, OPTIONS")
-		h.fail(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: CodeInvalidRequest,
-			Description: r.Method + " is not supported here; POST a file, or GET a query"})
-	}
+	serveEndpoint(w, r, h.serveQuery, h.servePost, h.fail)
 }
 
 func (h *MediaHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var e *Error
-	if !errors.As(err, &e) && r.Context().Err() == nil {
-		log := h.Log
-		if log == nil {
-			log = slog.Default()
-		}
-		log.ErrorContext(r.Context(), "media request failed", "method", r.Method, "err", err)
-	}
-	writeError(w, err)
+	failRequest(orDefault(h.Log), w, r, err)
 }
 
 func (h *MediaHandler) now() time.Time {

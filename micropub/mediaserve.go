@@ -3,6 +3,7 @@ package micropub
 import (
 	"errors"
 	"net/http"
+	"os"
 
 	"github.com/micropubd/micropubd"
 )
@@ -11,20 +12,15 @@ import (
 // its content hash, caching for immutable content, and Range requests for seeking in video.
 func (s *MediaService) ServeFile(w http.ResponseWriter, r *http.Request, name string) {
 	m, err := s.Store.MediaByName(r.Context(), name)
-	if errors.Is(err, micropubd.ErrNotFound) {
+	var f *os.File
+	if err == nil {
+		f, err = s.Store.OpenMedia(m.Name)
+	}
+	switch {
+	case errors.Is(err, micropubd.ErrNotFound):
 		http.NotFound(w, r)
 		return
-	}
-	if err != nil {
-		http.Error(w, "The file could not be read.", http.StatusInternalServerError)
-		return
-	}
-	f, err := s.Store.OpenMedia(m.Name)
-	if errors.Is(err, micropubd.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
+	case err != nil:
 		http.Error(w, "The file could not be read.", http.StatusInternalServerError)
 		return
 	}
