@@ -94,39 +94,21 @@ func TestCSRF_PlantedCookieNullOriginAndCrossSiteAreRefused(t *testing.T) {
 		"redirect_uri": appRedirect, "state": "s", "scope": "create"}), ownerPassword)
 	f := findForm(t, page, "/auth/approve")
 	f.fields.Set("decision", "approve")
-	post := func(headers map[string]string, csrf string, cookie *http.Cookie) int {
-		fields := url.Values{}
-		for k, v := range f.fields {
-			fields[k] = v
-		}
-		fields.Set("csrf", csrf)
-		req, _ := http.NewRequest(http.MethodPost, f.action, strings.NewReader(fields.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		for k, v := range headers {
-			req.Header.Set(k, v)
-		}
-		if cookie != nil {
-			req.AddCookie(cookie)
-		}
-		resp, err := b.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+	post := func(headers map[string]string, csrf string, cookies ...*http.Cookie) int {
+		return b.resubmit(f, map[string]string{"csrf": csrf}, headers, cookies...)
 	}
 	good := f.fields.Get("csrf")
 	// A neighbouring site plants its own csrf cookie and posts the matching value.
 	if got := post(nil, "planted-value-0123456789abcdef0123456789", &http.Cookie{Name: "micropubd_csrf", Value: "planted-value-0123456789abcdef0123456789"}); got != http.StatusForbidden {
 		t.Errorf("planted CSRF cookie: %d", got)
 	}
-	if got := post(map[string]string{"Origin": "null"}, good, nil); got != http.StatusForbidden {
+	if got := post(map[string]string{"Origin": "null"}, good); got != http.StatusForbidden {
 		t.Errorf("Origin: null: %d", got)
 	}
-	if got := post(map[string]string{"Sec-Fetch-Site": "same-site"}, good, nil); got != http.StatusForbidden {
+	if got := post(map[string]string{"Sec-Fetch-Site": "same-site"}, good); got != http.StatusForbidden {
 		t.Errorf("Sec-Fetch-Site: same-site: %d", got)
 	}
-	if got := post(map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": strings.TrimSuffix(srv.base, "/")}, good, nil); got != http.StatusFound {
+	if got := post(map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": strings.TrimSuffix(srv.base, "/")}, good); got != http.StatusFound {
 		t.Errorf("the genuine form: %d", got)
 	}
 }
@@ -137,20 +119,7 @@ func TestLogin_ParallelGuessesAreCountedAndProxyAddressesTrusted(t *testing.T) {
 	_, page := b.get(srv.base + "auth/tokens")
 	f := findForm(t, page, "/auth/login")
 	attempt := func(password, forwardedFor string) int {
-		fields := url.Values{}
-		for k, v := range f.fields {
-			fields[k] = v
-		}
-		fields.Set("password", password)
-		req, _ := http.NewRequest(http.MethodPost, f.action, strings.NewReader(fields.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Forwarded-For", forwardedFor)
-		resp, err := b.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return b.resubmit(f, map[string]string{"password": password}, map[string]string{"X-Forwarded-For": forwardedFor})
 	}
 	var wg sync.WaitGroup
 	var checked atomic.Int32

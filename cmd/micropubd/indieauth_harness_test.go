@@ -118,6 +118,33 @@ func (b *browser) submit(action string, fields url.Values) (*http.Response, []by
 	return resp, body
 }
 
+// resubmit posts form f again with some fields set, extra headers and cookies, as a forger or a
+// proxy would (no Origin unless given), and returns the status. Safe from several goroutines.
+func (b *browser) resubmit(f form, set, headers map[string]string, cookies ...*http.Cookie) int {
+	fields := url.Values{}
+	for k, v := range f.fields {
+		fields[k] = v
+	}
+	for k, v := range set {
+		fields.Set(k, v)
+	}
+	req, _ := http.NewRequest(http.MethodPost, f.action, strings.NewReader(fields.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Error(err)
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // form is the first form of a page whose action contains actionPart, with the values a
 // browser would send: inputs, ticked checkboxes, the selected (or first) option.
 type form struct {
