@@ -373,3 +373,34 @@ func TestExternalTokenEndpoint(t *testing.T) {
 	resp, body = srv.post("application/json", `{"action":"delete","url":"`+srv.base+`2026/03/x"}`, "good")
 	wantError(t, resp, body, http.StatusForbidden, "insufficient_scope")
 }
+
+func TestExternalIntrospectionEndpoint(t *testing.T) {
+	var base string
+	ext := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method != http.MethodPost || r.Header.Get("Authorization") != "Bearer resource-server-secret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		switch r.PostFormValue("token") {
+		case "live":
+			fmt.Fprintf(w, `{"active":true,"me":%q,"client_id":"https://app.example/","scope":"create","exp":%d}`, base, testNow.Add(time.Hour).Unix())
+		case "expired":
+			fmt.Fprintf(w, `{"active":true,"me":%q,"client_id":"https://app.example/","scope":"create","exp":%d}`, base, testNow.Add(-time.Hour).Unix())
+		default:
+			fmt.Fprint(w, `{"active":false}`)
+		}
+	}))
+	defer ext.Close()
+	srv := newTestServer(t, func(c *serverConfig) {
+		base = c.BaseURL.String()
+		c.External = external{IntrospectionEndpoint: ext.URL, IntrospectionToken: "resource-server-secret", CacheFor: time.Minute}
+	})
+	if resp, body := srv.post("application/x-www-form-urlencoded", "content=introspected", "live"); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("live token: %d %s", resp.StatusCode, body)
+	}
+	for _, tok := range []string{"expired", "inactive"} {
+		resp, body := srv.post("application/x-www-form-urlencoded", "content=x", tok)
+		wantError(t, resp, body, http.StatusUnauthorized, "invalid_token")
+	}
+}
