@@ -25,6 +25,18 @@ func BearerToken(r *http.Request) string {
 	return strings.TrimSpace(token)
 }
 
+// headerToken returns the request's Authorization: Bearer token, verified if there is one, so
+// that a POST with a bad header token is refused before its body (perhaps a large upload) is read.
+func headerToken(r *http.Request, v TokenVerifier) (string, error) {
+	header := BearerToken(r)
+	if header != "" {
+		if _, err := authenticate(r.Context(), v, header, ""); err != nil {
+			return "", err
+		}
+	}
+	return header, nil
+}
+
 // authenticate verifies the token of a request that may carry it in its header, its body, or
 // both (Quill sends it twice); two different tokens are a malformed request.
 func authenticate(ctx context.Context, v TokenVerifier, header, body string) (*micropubd.Token, error) {

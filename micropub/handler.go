@@ -81,13 +81,10 @@ func failRequest(log *slog.Logger, w http.ResponseWriter, r *http.Request, err e
 
 func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	header := BearerToken(r)
-	if header != "" {
-		// Refuse a bad header token before reading (and perhaps spooling) a large body.
-		if _, err := authenticate(ctx, h.Tokens, header, ""); err != nil {
-			h.fail(w, r, err)
-			return
-		}
+	header, err := headerToken(r, h.Tokens)
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	req, err := ParseRequest(w, r, h.Limits, &uploadAuthorizer{h: h, ctx: ctx, header: header})
 	if err != nil {

@@ -60,13 +60,10 @@ type mediaRequest struct {
 
 func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	header := BearerToken(r)
-	if header != "" {
-		// Refuse a bad header token before receiving a file of up to the upload limit.
-		if _, err := authenticate(ctx, h.Tokens, header, ""); err != nil {
-			h.fail(w, r, err)
-			return
-		}
+	header, err := headerToken(r, h.Tokens)
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	req, err := h.readRequest(w, r, header)
 	if err != nil {
