@@ -43,8 +43,25 @@ type DB struct {
 // a transaction that holds it, would wait for it for ever.
 var hotWrites = []string{insertPost, insertPath, insertCategory}
 
-// queryRow runs a read through a cached prepared statement.
+// querier runs reads: the pool's connections, or inside InTx its transaction, which sees
+// what the transaction wrote.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (db *DB) reader(ctx context.Context) querier {
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		return tx
+	}
+	return db.read
+}
+
+// queryRow runs a read through a cached prepared statement (inside InTx, through its transaction).
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		return tx.QueryRowContext(ctx, query, args...), nil
+	}
 	if s, ok := db.reads.Load(query); ok {
 		return s.(*sql.Stmt).QueryRowContext(ctx, args...), nil
 	}
@@ -81,7 +98,9 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		"_foreign_keys": {"on"},
 		"_synchronous":  {"NORMAL"},
 	}
-	writeParams := url.Values{"_txlock": {"immediate"}}
+	// secure_delete: what is deleted or overwritten (an unshared note's plain text, a deleted
+	// draft) is zeroed in the file, not left in free pages.
+	writeParams := url.Values{"_txlock": {"immediate"}, "_secure_delete": {"on"}}
 	for k, v := range params {
 		writeParams[k] = v
 	}
@@ -185,8 +204,23 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// inTx runs fn in a write transaction, committing if it returns nil.
+// txKey carries the write transaction of InTx in a context.
+type txKey struct{}
+
+// InTx runs fn in one write transaction, committed if fn returns nil and rolled back
+// otherwise. The storage methods of posts and notes called with the context fn is given take
+// part in that transaction, so that, say, publishing a note and saving it happen together or
+// not at all. Only those methods may be called inside fn: the one write connection is held.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error { return fn(context.WithValue(ctx, txKey{}, tx)) })
+}
+
+// inTx runs fn in a write transaction, committing if it returns nil. Inside InTx it joins
+// the transaction there.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		return fn(tx)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -197,6 +231,20 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Checkpoint copies the write-ahead log into the database file and empties it, so that what
+// was overwritten or deleted (zeroed in the file by secure_delete) is not left in the log.
+// Readers still holding old pages can make it incomplete; that is reported as an error.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	var busy, logPages, done int
+	if err := db.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logPages, &done); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("checkpoint: readers kept %d of %d log pages", logPages-done, logPages)
 	}
 	return nil
 }
