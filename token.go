@@ -55,6 +55,8 @@ const (
 	ScopeDraft    = "draft"
 	// ScopePost is the legacy scope clients still ask for: create, update and delete.
 	ScopePost = "post"
+	// ScopeNotes grants the notes API: reading, writing and sharing notes. No other scope implies it.
+	ScopeNotes = "notes"
 )
 
 // Scopes returns the token's scopes as a list.

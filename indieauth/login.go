@@ -120,6 +120,21 @@ func sessionCSRF(session string) string {
 // must be same-origin and Origin, when sent, this site ("null" is refused). Then the hidden
 // field must match the token csrfToken gave.
 func (s *Server) checkCSRF(r *http.Request) bool {
+	if !s.sameOriginRequest(r) {
+		return false
+	}
+	want := ""
+	if session, ok := s.sessionValue(r); ok {
+		want = sessionCSRF(session)
+	} else if c, err := r.Cookie(csrfCookie); err == nil {
+		want = c.Value
+	}
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(r.PostFormValue(csrfField))) == 1
+}
+
+// sameOriginRequest reports whether the browser says the request comes from this site:
+// Sec-Fetch-Site, when sent, is same-origin, and Origin, when sent, is this site ("null" is refused).
+func (s *Server) sameOriginRequest(r *http.Request) bool {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
 		return false
 	}
@@ -129,13 +144,26 @@ func (s *Server) checkCSRF(r *http.Request) bool {
 			return false
 		}
 	}
-	want := ""
+	return true
+}
+
+// SessionCSRF returns the CSRF token of the request's sign-in session, for pages and scripts
+// of other parts of the server to send back with their writes; "" when not signed in.
+func (s *Server) SessionCSRF(r *http.Request) string {
 	if session, ok := s.sessionValue(r); ok {
-		want = sessionCSRF(session)
-	} else if c, err := r.Cookie(csrfCookie); err == nil {
-		want = c.Value
+		return sessionCSRF(session)
 	}
-	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(r.PostFormValue(csrfField))) == 1
+	return ""
+}
+
+// ValidSessionWrite reports whether a write authenticated by the owner's session cookie is
+// safe: the request is same-origin and token is the session's CSRF token.
+func (s *Server) ValidSessionWrite(r *http.Request, token string) bool {
+	if !s.sameOriginRequest(r) {
+		return false
+	}
+	want := s.SessionCSRF(r)
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(token)) == 1
 }
 
 // loginLimiter counts failed logins per client address in a sliding window.

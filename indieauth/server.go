@@ -96,6 +96,7 @@ var scopeDescriptions = map[string]string{
 	"undelete": "restore deleted posts",
 	"media":    "upload files",
 	"post":     "create, change and delete posts (older apps ask for this)",
+	"notes":    "read, write and share your private notes (the app holds your notes key; the server never sees it)",
 	"read":     "read your feeds",
 	"follow":   "manage who you follow",
 	"mute":     "mute people",
@@ -104,7 +105,7 @@ var scopeDescriptions = map[string]string{
 }
 
 // ScopesSupported are the scopes the metadata lists.
-var ScopesSupported = []string{"profile", "email", "create", "draft", "update", "delete", "undelete", "media", "post"}
+var ScopesSupported = []string{"profile", "email", "create", "draft", "update", "delete", "undelete", "media", "post", "notes"}
 
 // NewServer makes the server. fetcher may be nil for NewClientFetcher; now may be nil.
 func NewServer(cfg Config, store Store, fetcher *ClientFetcher, log *slog.Logger, now func() time.Time) (*Server, error) {

@@ -38,6 +38,13 @@ func errInvalid(format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: fmt.Sprintf(format, args...)}
 }
 
+// WriteError answers with err as JSON in the shape of every API error of the server: error
+// and error_description. Errors that are not *Error are hidden as 500.
+func WriteError(w http.ResponseWriter, err error) { writeError(w, err) }
+
+// WriteJSON answers with v as JSON, never cached.
+func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
+
 // writeError answers with err as JSON; errors that are not *Error are logged and hidden as 500.
 func writeError(w http.ResponseWriter, err error) {
 	var e *Error

@@ -89,6 +89,9 @@ type CreateOptions struct {
 	// error stops the create. The handler stores the request's files there, so that an
 	// invalid post stores no files.
 	BeforeStore func() error
+	// Path, when set, is the post's path instead of one made from its date and slug (a shared
+	// note's unguessable address). If it is taken the create fails with micropubd.ErrConflict.
+	Path string
 }
 
 // Create makes a post from a create request whose files, if any, are already stored and
@@ -123,6 +126,13 @@ func (s *Service) Create(ctx context.Context, req *Request, opts CreateOptions) 
 		if err := opts.BeforeStore(); err != nil {
 			return nil, err
 		}
+	}
+	if opts.Path != "" {
+		p.Path = opts.Path
+		if err := s.Store.CreatePost(ctx, p); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	base := slugFor(req.Command("mp-slug"), p.Properties)
 	if base == "" {
@@ -244,6 +254,28 @@ func (s *Service) Undelete(ctx context.Context, rawURL string) (*micropubd.Post,
 	return s.setDeleted(ctx, rawURL, false)
 }
 
+// Erase takes a post down for good: it answers 410 Gone like a deleted post, but only a
+// tombstone is kept (no properties, no categories), so none of its text stays on the server.
+// An erased post cannot be undeleted.
+func (s *Service) Erase(ctx context.Context, rawURL string) error {
+	path, err := s.PathOf(rawURL)
+	if err != nil {
+		return err
+	}
+	_, err = s.Store.UpdatePost(ctx, path, func(p *micropubd.Post) error {
+		if !p.IsDeleted() {
+			p.Deleted = s.now()
+		}
+		p.Properties = micropubd.Properties{}
+		p.SyndicateTo = nil
+		return nil
+	})
+	if errors.Is(err, micropubd.ErrNotFound) {
+		return errInvalid("there is no post at %s", rawURL)
+	}
+	return err
+}
+
 func (s *Service) setDeleted(ctx context.Context, rawURL string, deleted bool) (*micropubd.Post, error) {
 	path, err := s.PathOf(rawURL)
 	if err != nil {
@@ -253,6 +285,8 @@ func (s *Service) setDeleted(ctx context.Context, rawURL string, deleted bool) (
 		switch {
 		case deleted && !p.IsDeleted():
 			p.Deleted = s.now()
+		case !deleted && len(p.Properties) == 0:
+			return errInvalid("the post %s was taken down for good (an unshared note) and cannot be undeleted", rawURL)
 		case !deleted:
 			p.Deleted = time.Time{}
 		}

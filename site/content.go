@@ -24,6 +24,9 @@ func newContentRenderer() *contentRenderer {
 	}
 	policy := bluemonday.UGCPolicy()
 	policy.AddTargetBlankToFullyQualifiedLinks(false)
+	// Task lists (from Markdown) show their boxes; a checkbox does nothing outside a form.
+	policy.AllowAttrs("type").Matching(regexp.MustCompile(`^checkbox$`)).OnElements("input")
+	policy.AllowAttrs("checked", "disabled").OnElements("input")
 	return &contentRenderer{policy: policy, links: links}
 }
 

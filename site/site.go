@@ -126,6 +126,9 @@ func (h *Handler) Home(w http.ResponseWriter, r *http.Request) {
 // posts are 404 to anyone but the owner; a former URL of a post redirects to its current one.
 func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 	path := strings.Trim(strings.TrimPrefix(r.URL.Path, h.cfg.URL.Path), "/")
+	if strings.HasPrefix(path, micropubd.SharedPathPrefix) {
+		h.sharedHeaders(w)
+	}
 	p, err := h.posts.PostByPath(r.Context(), path)
 	if errors.Is(err, micropubd.ErrNotFound) {
 		h.NotFound(w, r)
@@ -156,6 +159,19 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 		title = v.Names[0] + " · " + h.cfg.Name
 	}
 	h.render(w, r, http.StatusOK, "post", map[string]any{"Site": h.site(), "Title": title, "Post": v})
+}
+
+// sharedHeaders protect the page of a shared note, whose address is its only secret: no
+// Referer carries the token away, the page cannot be framed, and nothing but its own styles,
+// images and media may load.
+func (h *Handler) sharedHeaders(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Robots-Tag", "noindex")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src "+h.pages.StyleSources()+
+		"; img-src 'self' https: data:; media-src 'self' https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 }
 
 // view builds a post's view, resolving locations that point at venues on this site.

@@ -48,11 +48,20 @@ func Load(dir string) ([]Fixture, error) {
 // Request builds the fixture's request with {{TOKEN}} and {{BASE}} filled in. The body is
 // used byte for byte; Content-Length is recomputed.
 func (f Fixture) Request(token, base string) (*http.Request, error) {
-	raw := fill(f.raw, token, base)
+	req, err := ParseRequest(fill(f.raw, token, base))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name, err)
+	}
+	return req, nil
+}
+
+// ParseRequest reads the raw bytes of a request (headers, a blank line, the body as sent). The
+// body is used byte for byte; Content-Length is recomputed, so fixtures can be edited by hand.
+func ParseRequest(raw []byte) (*http.Request, error) {
 	head, body, ok := bytes.Cut(raw, []byte("\r\n\r\n"))
 	if !ok {
 		if head, body, ok = bytes.Cut(raw, []byte("\n\n")); !ok {
-			return nil, fmt.Errorf("%s: no blank line after the headers", f.Name)
+			return nil, fmt.Errorf("no blank line after the headers")
 		}
 	}
 	var hdr bytes.Buffer
@@ -64,11 +73,7 @@ func (f Fixture) Request(token, base string) (*http.Request, error) {
 	}
 	hdr.WriteString("Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n")
 	hdr.Write(body)
-	req, err := http.ReadRequest(bufio.NewReader(&hdr))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.Name, err)
-	}
-	return req, nil
+	return http.ReadRequest(bufio.NewReader(&hdr))
 }
 
 // Want decodes the expectation with {{BASE}} filled in, numbers kept as json.Number.
