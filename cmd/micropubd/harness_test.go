@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +36,25 @@ type testServer struct {
 	db    *storage.DB
 	base  string
 	token string // the owner's token with every scope
+	logs  *lockedBuffer
+}
+
+// lockedBuffer collects a test server's log lines, written from many goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newTestServer(t testing.TB, opts ...func(*serverConfig)) *testServer {
@@ -58,11 +79,12 @@ func newTestServer(t testing.TB, opts ...func(*serverConfig)) *testServer {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	handler, err = newServer(cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	logs := &lockedBuffer{}
+	handler, err = newServer(cfg, db, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{Server: srv, t: t, db: db, base: base.String()}
+	ts := &testServer{Server: srv, t: t, db: db, base: base.String(), logs: logs}
 	ts.token = ts.mint("create update delete undelete media")
 	return ts
 }

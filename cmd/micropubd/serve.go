@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/micropubd/micropubd/micropub"
+	"github.com/micropubd/micropubd/notes"
 	"github.com/micropubd/micropubd/storage"
 )
 
@@ -29,7 +30,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	photo := fs.String("photo", envOr("MICROPUBD_PHOTO", ""), "URL of the owner's photo for the h-card (env MICROPUBD_PHOTO)")
 	syndicate := fs.String("syndicate-to", envOr("MICROPUBD_SYNDICATE_TO", ""), "syndication targets clients may choose, as UID=Name pairs separated by commas (env MICROPUBD_SYNDICATE_TO)")
 	email := fs.String("email", envOr("MICROPUBD_EMAIL", ""), "the owner's email, shared with apps granted the email scope (env MICROPUBD_EMAIL)")
-	var tokenTTL time.Duration
+	var tokenTTL, noteVersions time.Duration
 	requirePKCE := fs.Bool("require-pkce", envOr("MICROPUBD_REQUIRE_PKCE", "") == "true", "refuse sign-in requests without PKCE (env MICROPUBD_REQUIRE_PKCE=true)")
 	trustProxy := fs.Bool("trust-proxy", envOr("MICROPUBD_TRUST_PROXY", "") == "true", "behind a reverse proxy: take the client address for the sign-in rate limit from X-Forwarded-For (env MICROPUBD_TRUST_PROXY=true)")
 	var ext external
@@ -46,6 +47,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		sizeVar(fs, &limits.Upload, "upload-limit", "MICROPUBD_UPLOAD_LIMIT", micropub.DefaultLimits.Upload, "largest upload, and largest multipart request"),
 		durationVar(fs, &tokenTTL, "token-ttl", "MICROPUBD_TOKEN_TTL", 0, "lifetime of access tokens unless the owner picks one when approving; 0 means they do not expire"),
 		durationVar(fs, &ext.CacheFor, "token-cache", "MICROPUBD_TOKEN_CACHE", 2*time.Minute, "how long an external token endpoint's yes is trusted"),
+		durationVar(fs, &noteVersions, "note-versions", "MICROPUBD_NOTE_VERSIONS", notes.DefaultKeepVersions, "how long an earlier text of a note is kept after it was replaced"),
 	); err != nil {
 		return err
 	}
@@ -88,18 +90,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	handler, err := newServer(serverConfig{
-		BaseURL:      base,
-		Name:         *name,
-		Photo:        *photo,
-		Email:        *email,
-		TokenTTL:     tokenTTL,
-		RequirePKCE:  *requirePKCE,
-		TrustProxy:   *trustProxy,
-		External:     ext,
-		Limits:       limits,
-		KeepLocation: *keepLocation,
-		SyndicateTo:  targets,
-		Location:     time.Local,
+		BaseURL:          base,
+		Name:             *name,
+		Photo:            *photo,
+		Email:            *email,
+		TokenTTL:         tokenTTL,
+		RequirePKCE:      *requirePKCE,
+		TrustProxy:       *trustProxy,
+		External:         ext,
+		Limits:           limits,
+		KeepLocation:     *keepLocation,
+		SyndicateTo:      targets,
+		Location:         time.Local,
+		KeepNoteVersions: noteVersions,
 	}, db, log)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/micropubd/micropubd/indieauth"
 	"github.com/micropubd/micropubd/micropub"
+	"github.com/micropubd/micropubd/notes"
 	"github.com/micropubd/micropubd/site"
 	"github.com/micropubd/micropubd/storage"
 )
@@ -26,8 +27,10 @@ type serverConfig struct {
 	// KeepLocation keeps GPS positions in uploaded JPEGs (stripped by default).
 	KeepLocation bool
 	SyndicateTo  []micropub.SyndicationTarget
-	Location     *time.Location
-	Now          func() time.Time // nil means time.Now; tests fix it
+	// KeepNoteVersions is how long earlier texts of notes are kept; 0 is the notes default.
+	KeepNoteVersions time.Duration
+	Location         *time.Location
+	Now              func() time.Time // nil means time.Now; tests fix it
 
 	// The site's own IndieAuth server.
 	TokenTTL    time.Duration
@@ -63,6 +66,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		verifier micropub.TokenVerifier
 		links    []site.Link
 		isOwner  func(*http.Request) bool
+		sessions notes.Sessions // the owner's browser sign-in; none with an external server
 	)
 	if cfg.External.enabled() {
 		remote := &indieauth.RemoteVerifier{
@@ -104,6 +108,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 			{Rel: "token_endpoint", Href: auth.URL(indieauth.PathToken)},
 		}
 		isOwner = func(r *http.Request) bool { return auth.IsOwner(r) || bearerValid(r, verifier) }
+		sessions = auth
 		route := func(path string, h http.HandlerFunc, methods ...string) {
 			r.Handle(prefix+"/"+path, cors(h)).Methods(append(methods, http.MethodOptions)...)
 		}
@@ -151,6 +156,17 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 	r.HandleFunc(prefix+"/media/{name}", func(w http.ResponseWriter, r *http.Request) {
 		media.ServeFile(w, r, mux.Vars(r)["name"])
 	}).Methods(http.MethodGet, http.MethodHead)
+
+	notesAPI := notes.NewHandler(&notes.Service{
+		Store:        db,
+		Posts:        posts,
+		BaseURL:      cfg.BaseURL,
+		KeepVersions: cfg.KeepNoteVersions,
+		Now:          cfg.Now,
+		Log:          log,
+	}, verifier, sessions, log)
+	r.PathPrefix(prefix + "/notes/").Handler(notesAPI)
+	r.Handle(prefix+"/notes", notesAPI).Methods(http.MethodPost)
 
 	pages, err := site.New(site.Config{URL: cfg.BaseURL, Name: cfg.Name, Photo: cfg.Photo, Links: links}, db, isOwner, log)
 	if err != nil {
