@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/micropubd/micropubd/notes"
 	"github.com/micropubd/micropubd/storage"
 )
 
@@ -74,5 +77,41 @@ func TestToken_PrintsTheTokenAloneOnTheLastLine(t *testing.T) {
 	list, _ := db.ListTokens(context.Background(), testNow)
 	if len(list) != 1 || list[0].Scope != "create media" || list[0].ClientID != "https://script.example/" || bytes.Contains(list[0].Hash, []byte(token)) {
 		t.Errorf("stored %+v", list)
+	}
+}
+
+func TestNotesCLI_KeyEncryptDecrypt(t *testing.T) {
+	var key bytes.Buffer
+	if err := run(context.Background(), []string{"notes", "key", "new"}, &key, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	k := strings.TrimSpace(key.String())
+	if len(k) != 68 || !strings.HasPrefix(k, "mkey") {
+		t.Fatalf("key %q", k)
+	}
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte(k+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var cipher, plain bytes.Buffer
+	if err := notesCommand(context.Background(), []string{"encrypt", "--key-file", keyFile}, strings.NewReader("# Hi\nthere"), &cipher, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MICROPUBD_NOTES_KEY", k)
+	if err := notesCommand(context.Background(), []string{"decrypt"}, &cipher, &plain, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if plain.String() != "# Hi\nthere" {
+		t.Errorf("round trip gave %q", plain.String())
+	}
+	other := "mkey" + strings.Repeat("ab", 32)
+	t.Setenv("MICROPUBD_NOTES_KEY", other)
+	enc, _ := notes.Encrypt(notes.Key{}, "x")
+	if err := notesCommand(context.Background(), []string{"decrypt"}, strings.NewReader(enc), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "wrong key") {
+		t.Errorf("wrong key: %v", err)
+	}
+	t.Setenv("MICROPUBD_NOTES_KEY", "")
+	if err := notesCommand(context.Background(), []string{"encrypt"}, strings.NewReader("x"), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "MICROPUBD_NOTES_KEY") {
+		t.Errorf("no key: %v", err)
 	}
 }

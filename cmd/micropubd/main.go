@@ -6,6 +6,7 @@
 //	micropubd [serve] [--addr HOST:PORT] [--data DIR] [--url BASEURL]
 //	micropubd token --data DIR --scope "create update delete undelete media" [--client-id URL]
 //	micropubd passwd --data DIR < password.txt
+//	micropubd notes key new | encrypt | decrypt
 //	micropubd version
 package main
 
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return mintToken(ctx, args, stdout, stderr)
 	case "passwd":
 		return setPassword(ctx, args, os.Stdin, stdout, stderr)
+	case "notes":
+		return notesCommand(ctx, args, os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "micropubd", version)
 		return nil
@@ -61,6 +64,7 @@ const usage = `Usage:
   micropubd [serve] [flags]   serve the site, the Micropub endpoint and the media endpoint
   micropubd token [flags]     mint an access token for the owner; prints it on the last line
   micropubd passwd [flags]    set the owner's sign-in password (read from stdin)
+  micropubd notes key new     make a notes key; notes encrypt / decrypt use it (see "micropubd notes help")
   micropubd version           print the version
 Run "micropubd COMMAND -h" for the flags of a command.
 `
