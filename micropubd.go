@@ -14,4 +14,6 @@ var (
 	ErrCodeUsed = errors.New("code already used")
 	// ErrInvalidToken means an access token is unknown, expired or revoked.
 	ErrInvalidToken = errors.New("invalid token")
+	// ErrBusy means the database could not do it now (readers in the way); try again later.
+	ErrBusy = errors.New("database busy")
 )

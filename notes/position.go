@@ -54,6 +54,23 @@ func between(a, b string) string {
 	return prefix + string(digits[lo]) + between(rest(a, n+1), "")
 }
 
+// before returns a key just below b, for an item put first: it steps b's last digit down
+// rather than halving the gap, so keys grow a digit only every dozen or so items.
+func before(b string) string {
+	if last := b[len(b)-1]; last > 'b' {
+		return b[:len(b)-1] + string(last-1)
+	}
+	return between("", b)
+}
+
+// after returns a key just above a, for an item put last.
+func after(a string) string {
+	if last := a[len(a)-1]; last < 'z' {
+		return a[:len(a)-1] + string(last+1)
+	}
+	return between(a, "")
+}
+
 func padded(s string, n int) string {
 	if len(s) >= n {
 		return s[:n]

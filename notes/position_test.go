@@ -70,6 +70,31 @@ func TestBetween_OrderHoldsOverThousandsOfRandomInserts(t *testing.T) {
 	t.Logf("%d keys, respaced %d times", len(keys), respaced)
 }
 
+func TestBeforeAndAfter_StepOneDigit(t *testing.T) {
+	for _, c := range []struct{ in, before, after string }{
+		{"n", "m", "o"}, {"c", "b", "d"}, {"b", "an", "c"}, {"z", "y", "zn"}, {"ab", "aan", "ac"}, {"bz", "by", "n"},
+	} {
+		if got := before(c.in); got != c.before || got >= c.in || validPosition(got) != nil {
+			t.Errorf("before(%q) = %q, want %q", c.in, got, c.before)
+		}
+		if got := after(c.in); got != c.after || got <= c.in || validPosition(got) != nil {
+			t.Errorf("after(%q) = %q, want %q", c.in, got, c.after)
+		}
+	}
+	// Putting items first a thousand times needs few respacings: keys grow a digit per dozen.
+	first, respaced := "n", 0
+	for range 1000 {
+		first = before(first)
+		if len(first) > maxPositionLen {
+			first = spaced(1000)[0]
+			respaced++
+		}
+	}
+	if respaced > 15 {
+		t.Errorf("1000 items put first respaced the list %d times", respaced)
+	}
+}
+
 func TestSpaced_AscendingUniqueShortAndValid(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 12, 13, 25, 26, 338, 339, 1000, 100000} {
 		keys := spaced(n)

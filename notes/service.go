@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/micropubd/micropubd"
@@ -41,10 +42,12 @@ type Store interface {
 	Note(ctx context.Context, id int64) (*micropubd.Note, error)
 	Notes(ctx context.Context, f micropubd.NoteFilter) ([]*micropubd.Note, error)
 	DeleteNote(ctx context.Context, id int64) error
+	// NoteOrder returns the ids of a notebook's notes in hand-set order.
+	NoteOrder(ctx context.Context, notebookID int64) ([]int64, error)
 	SetNotePositions(ctx context.Context, notebookID int64, positions map[int64]string) error
 
 	AddNoteVersion(ctx context.Context, v *micropubd.NoteVersion) error
-	NoteVersions(ctx context.Context, noteID int64) ([]*micropubd.NoteVersion, error)
+	NoteVersions(ctx context.Context, noteID int64, since time.Time) ([]*micropubd.NoteVersion, error)
 	DeletePlainNoteVersions(ctx context.Context, noteID int64) error
 	PruneNoteVersions(ctx context.Context, before time.Time) error
 }
@@ -63,6 +66,8 @@ const (
 	MaxText = 1 << 20
 	// MaxNameLen is the longest notebook name, in bytes.
 	MaxNameLen = 200
+	// maxBulk is the most notes one move or delete acts on.
+	maxBulk = 1000
 	// DefaultKeepVersions is how long an earlier text is kept after it was replaced.
 	DefaultKeepVersions = 60 * 24 * time.Hour
 )
@@ -77,6 +82,11 @@ type Service struct {
 	KeepVersions time.Duration
 	Now          func() time.Time
 	Log          *slog.Logger
+
+	// A checkpoint that readers held up is retried in the background.
+	checkpointMu      sync.Mutex
+	checkpointPending bool
+	checkpointRunning bool
 }
 
 func (s *Service) now() time.Time {
@@ -193,7 +203,10 @@ func (s *Service) newNotebook(ctx context.Context, name, typ string, light, dark
 	}
 	colors := notebookPalette[len(all)%len(notebookPalette)]
 	nb := &micropubd.Notebook{Name: name, Type: typ, ColorLight: colors[0], ColorDark: colors[1],
-		Position: between(last, ""), Created: now, Modified: now}
+		Position: "n", Created: now, Modified: now}
+	if last != "" {
+		nb.Position = after(last)
+	}
 	if light != nil {
 		nb.ColorLight = *light
 	}
@@ -282,6 +295,15 @@ type NoteInput struct {
 // SaveNote creates or saves a note, sharing or unsharing it as asked, all in one transaction
 // with the post: if publishing fails the note is unchanged.
 func (s *Service) SaveNote(ctx context.Context, in NoteInput) (*micropubd.Note, error) {
+	if in.Encrypted == nil && in.ID != 0 && !in.Sharing && !in.Unsharing {
+		// A client that does not say (Strata, Lillihub) saving a shared note sends its plain
+		// text, unless the text is ciphertext: read it as the note's state says.
+		if n, err := s.Store.Note(ctx, in.ID); err == nil && n.IsShared() {
+			_, err := decodeCiphertext(in.Text)
+			encrypted := err == nil
+			in.Encrypted = &encrypted
+		}
+	}
 	encrypted, err := checkNoteInput(in)
 	if err != nil {
 		return nil, err
@@ -360,7 +382,7 @@ func (s *Service) SaveNote(ctx context.Context, in NoteInput) (*micropubd.Note, 
 			}
 		}
 		id = n.ID
-		return s.Store.PruneNoteVersions(ctx, now.Add(-cmp.Or(s.KeepVersions, DefaultKeepVersions)))
+		return s.Store.PruneNoteVersions(ctx, s.versionsSince(now))
 	})
 	if err != nil {
 		return nil, err
@@ -434,12 +456,12 @@ func (s *Service) noteToSave(ctx context.Context, in NoteInput, now time.Time) (
 	if err != nil {
 		return nil, err
 	}
-	top := ""
+	position := "n"
 	if len(first) > 0 {
-		top = first[0].Position
+		position = before(first[0].Position)
 	}
 	// New notes go first in the hand-set order; keys grown too long are respaced after the save.
-	return &micropubd.Note{NotebookID: nb.ID, Position: between("", top), Created: now}, nil
+	return &micropubd.Note{NotebookID: nb.ID, Position: position, Created: now}, nil
 }
 
 // publish makes a shared note's post at a new unguessable address.
@@ -506,18 +528,31 @@ func (s *Service) takeDown(ctx context.Context, n *micropubd.Note) error {
 	return nil
 }
 
-// Versions returns a note's earlier texts, newest first.
+// Versions returns a note's earlier texts kept, newest first.
 func (s *Service) Versions(ctx context.Context, id int64) ([]*micropubd.NoteVersion, error) {
 	if _, err := s.Note(ctx, id); err != nil {
 		return nil, err
 	}
-	return s.Store.NoteVersions(ctx, id)
+	return s.Store.NoteVersions(ctx, id, s.versionsSince(s.now()))
+}
+
+// versionsSince is when the oldest version still kept was replaced.
+func (s *Service) versionsSince(now time.Time) time.Time {
+	return now.Add(-cmp.Or(s.KeepVersions, DefaultKeepVersions))
+}
+
+// PruneVersions deletes the versions kept long enough; saving a note does it too.
+func (s *Service) PruneVersions(ctx context.Context) error {
+	return s.Store.PruneNoteVersions(ctx, s.versionsSince(s.now()))
 }
 
 // DeleteNotes deletes notes, all or none; shared ones are unshared first.
 func (s *Service) DeleteNotes(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return invalid("name the notes to delete with id")
+	}
+	if len(ids) > maxBulk {
+		return invalid("at most %d notes at once", maxBulk)
 	}
 	ids = uniqueIDs(ids)
 	var erased bool
@@ -552,6 +587,9 @@ func (s *Service) MoveNotes(ctx context.Context, ids []int64, notebookID int64) 
 	}
 	if notebookID == 0 {
 		return invalid("notebook_id names the notebook to move the notes to")
+	}
+	if len(ids) > maxBulk {
+		return invalid("at most %d notes at once", maxBulk)
 	}
 	ids = uniqueIDs(ids)
 	return s.Store.InTx(ctx, func(ctx context.Context) error {
@@ -601,7 +639,7 @@ func (s *Service) ReorderNotebooks(ctx context.Context, positions map[int64]stri
 	return s.Store.InTx(ctx, func(ctx context.Context) error {
 		err := s.Store.SetNotebookPositions(ctx, positions)
 		if errors.Is(err, micropubd.ErrNotFound) {
-			return notFound("%v", err)
+			return invalid("every notebook to reorder must exist: %v", err)
 		}
 		if err != nil || !needsRespacing(slices.Collect(maps.Values(positions))) {
 			return err
@@ -614,6 +652,9 @@ func checkPositions(positions map[int64]string) error {
 	if len(positions) == 0 {
 		return invalid("positions maps ids to positions, and is empty")
 	}
+	if len(positions) > maxBulk {
+		return invalid("at most %d positions at once", maxBulk)
+	}
 	for id, p := range positions {
 		if err := validPosition(p); err != nil {
 			return invalid("position of %d: %v", id, err)
@@ -625,14 +666,14 @@ func checkPositions(positions map[int64]string) error {
 // respaceNotes gives a notebook's notes short, evenly spread keys in their present order: once
 // a key has grown too long.
 func (s *Service) respaceNotes(ctx context.Context, notebookID int64) error {
-	all, err := s.Store.Notes(ctx, micropubd.NoteFilter{NotebookID: notebookID, Sort: micropubd.NoteSortPosition})
+	ids, err := s.Store.NoteOrder(ctx, notebookID)
 	if err != nil {
 		return err
 	}
-	keys := spaced(len(all))
-	positions := make(map[int64]string, len(all))
-	for i, n := range all {
-		positions[n.ID] = keys[i]
+	keys := spaced(len(ids))
+	positions := make(map[int64]string, len(ids))
+	for i, id := range ids {
+		positions[id] = keys[i]
 	}
 	return s.Store.SetNotePositions(ctx, notebookID, positions)
 }
@@ -651,10 +692,55 @@ func (s *Service) respaceNotebooks(ctx context.Context) error {
 }
 
 // checkpoint empties the write-ahead log after plain text was erased, so that no copy of it
-// stays there. A reader holding old pages can delay it; the next one catches up.
+// stays there. Readers can hold it up: then it is tried again in the background, with a
+// growing pause, until it succeeds.
 func (s *Service) checkpoint(ctx context.Context) {
-	if err := s.Store.Checkpoint(ctx); err != nil {
-		s.log().WarnContext(ctx, "notes: checkpoint after unsharing incomplete", "err", err)
+	ctx = context.WithoutCancel(ctx) // the answer may be sent; the erasure must still finish
+	err := s.Store.Checkpoint(ctx)
+	if err == nil {
+		return
+	}
+	if !errors.Is(err, micropubd.ErrBusy) {
+		s.log().ErrorContext(ctx, "notes: checkpoint after erasing plain text failed", "err", err)
+		return
+	}
+	s.checkpointMu.Lock()
+	s.checkpointPending = true
+	running := s.checkpointRunning
+	s.checkpointRunning = true
+	s.checkpointMu.Unlock()
+	if !running {
+		go s.retryCheckpoint(ctx)
+	}
+}
+
+// retryCheckpoint checkpoints until no erasure is waiting for one.
+func (s *Service) retryCheckpoint(ctx context.Context) {
+	pause := 100 * time.Millisecond
+	for {
+		s.checkpointMu.Lock()
+		if !s.checkpointPending {
+			s.checkpointRunning = false
+			s.checkpointMu.Unlock()
+			return
+		}
+		s.checkpointPending = false
+		s.checkpointMu.Unlock()
+		for {
+			time.Sleep(pause)
+			err := s.Store.Checkpoint(ctx)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, micropubd.ErrBusy) {
+				s.log().ErrorContext(ctx, "notes: checkpoint after erasing plain text failed", "err", err)
+				s.checkpointMu.Lock()
+				s.checkpointRunning = false
+				s.checkpointMu.Unlock()
+				return
+			}
+			pause = min(pause*2, 5*time.Second)
+		}
 	}
 }
 

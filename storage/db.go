@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/micropubd/micropubd"
 )
 
 //go:embed migrations/*.sql
@@ -216,10 +218,22 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 }
 
 // inTx runs fn in a write transaction, committing if it returns nil. Inside InTx it joins
-// the transaction there.
+// the transaction there, under a savepoint, so that a failed call takes back its own writes
+// even when the caller goes on.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
-		return fn(tx)
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT joined`); err != nil {
+			return fmt.Errorf("savepoint: %w", err)
+		}
+		if err := fn(tx); err != nil {
+			tx.ExecContext(ctx, `ROLLBACK TO joined`)
+			tx.ExecContext(ctx, `RELEASE joined`)
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE joined`); err != nil {
+			return fmt.Errorf("release savepoint: %w", err)
+		}
+		return nil
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -235,16 +249,39 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// exec runs one write statement: inside InTx in its transaction (the write connection is
+// held there), else on the write connection.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		return tx.ExecContext(ctx, query, args...)
+	}
+	return db.write.ExecContext(ctx, query, args...)
+}
+
+// checkpointWait is how long a checkpoint waits for readers: it holds the write connection,
+// so every writer waits that long too.
+const checkpointWait = 250 * time.Millisecond
+
 // Checkpoint copies the write-ahead log into the database file and empties it, so that what
-// was overwritten or deleted (zeroed in the file by secure_delete) is not left in the log.
-// Readers still holding old pages can make it incomplete; that is reported as an error.
+// was overwritten or deleted (zeroed in the file by secure_delete) is not left in the log. It
+// waits for readers only briefly; if they still hold old pages the error is ErrBusy, and the
+// caller tries again later (micropubd.ErrBusy).
 func (db *DB) Checkpoint(ctx context.Context) error {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, checkpointWait.Milliseconds())); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA busy_timeout = 10000`)
 	var busy, logPages, done int
-	if err := db.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logPages, &done); err != nil {
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logPages, &done); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if busy != 0 {
-		return fmt.Errorf("checkpoint: readers kept %d of %d log pages", logPages-done, logPages)
+		return fmt.Errorf("checkpoint: readers kept %d of %d log pages: %w", logPages-done, logPages, micropubd.ErrBusy)
 	}
 	return nil
 }

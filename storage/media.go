@@ -176,7 +176,7 @@ func (db *DB) ListMedia(ctx context.Context, limit, offset int) ([]*micropubd.Me
 
 // SetMediaAlt records the alt text of an upload.
 func (db *DB) SetMediaAlt(ctx context.Context, name, alt string) error {
-	if _, err := db.write.ExecContext(ctx, `UPDATE media SET alt = ? WHERE name = ?`, alt, name); err != nil {
+	if _, err := db.exec(ctx, `UPDATE media SET alt = ? WHERE name = ?`, alt, name); err != nil {
 		return fmt.Errorf("set media alt: %w", err)
 	}
 	return nil

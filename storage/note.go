@@ -122,6 +122,24 @@ func (db *DB) Notes(ctx context.Context, f micropubd.NoteFilter) ([]*micropubd.N
 	return out, rows.Err()
 }
 
+// NoteOrder returns the ids of a notebook's notes in their hand-set order.
+func (db *DB) NoteOrder(ctx context.Context, notebookID int64) ([]int64, error) {
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT id FROM notes WHERE notebook_id = ? ORDER BY position, id`, notebookID)
+	if err != nil {
+		return nil, fmt.Errorf("list note order: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // DeleteNote deletes the note and its versions.
 func (db *DB) DeleteNote(ctx context.Context, id int64) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
@@ -166,10 +184,10 @@ func (db *DB) AddNoteVersion(ctx context.Context, v *micropubd.NoteVersion) erro
 	})
 }
 
-// NoteVersions returns the earlier texts of a note, newest first.
-func (db *DB) NoteVersions(ctx context.Context, noteID int64) ([]*micropubd.NoteVersion, error) {
-	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT id, note_id, text, is_encrypted, created_at
-		FROM note_versions WHERE note_id = ? ORDER BY created_at DESC, id DESC`, noteID)
+// NoteVersions returns the earlier texts of a note replaced since a time, newest first.
+func (db *DB) NoteVersions(ctx context.Context, noteID int64, since time.Time) ([]*micropubd.NoteVersion, error) {
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT id, note_id, text, is_encrypted, created_at, replaced_at
+		FROM note_versions WHERE note_id = ? AND replaced_at >= ? ORDER BY created_at DESC, id DESC`, noteID, since.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("list note versions: %w", err)
 	}
@@ -177,13 +195,14 @@ func (db *DB) NoteVersions(ctx context.Context, noteID int64) ([]*micropubd.Note
 	var out []*micropubd.NoteVersion
 	for rows.Next() {
 		var (
-			v       micropubd.NoteVersion
-			created int64
+			v                 micropubd.NoteVersion
+			created, replaced int64
 		)
-		if err := rows.Scan(&v.ID, &v.NoteID, &v.Text, &v.Encrypted, &created); err != nil {
+		if err := rows.Scan(&v.ID, &v.NoteID, &v.Text, &v.Encrypted, &created, &replaced); err != nil {
 			return nil, fmt.Errorf("read note version: %w", err)
 		}
 		v.Created = time.Unix(0, created).UTC()
+		v.Replaced = time.Unix(0, replaced).UTC()
 		out = append(out, &v)
 	}
 	return out, rows.Err()

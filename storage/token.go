@@ -51,7 +51,7 @@ func (db *DB) RotateToken(ctx context.Context, oldID int64, at time.Time, next *
 // RevokeTokensOfCode revokes every token issued from one authorization code, refreshes
 // included: what a replayed code or refresh token calls for.
 func (db *DB) RevokeTokensOfCode(ctx context.Context, codeID int64, at time.Time) error {
-	if _, err := db.write.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE code_id = ? AND revoked_at IS NULL`,
+	if _, err := db.exec(ctx, `UPDATE tokens SET revoked_at = ? WHERE code_id = ? AND revoked_at IS NULL`,
 		at.UnixNano(), codeID); err != nil {
 		return fmt.Errorf("revoke tokens of code %d: %w", codeID, err)
 	}
@@ -118,7 +118,7 @@ func (db *DB) ListTokens(ctx context.Context, now time.Time) ([]*micropubd.Token
 
 // TouchToken records that the token was used at at.
 func (db *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
-	if _, err := db.write.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, at.UnixNano(), id); err != nil {
+	if _, err := db.exec(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, at.UnixNano(), id); err != nil {
 		return fmt.Errorf("touch token: %w", err)
 	}
 	return nil
@@ -126,7 +126,7 @@ func (db *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
 
 // RevokeToken marks the token revoked; it fails verification from then on.
 func (db *DB) RevokeToken(ctx context.Context, id int64, at time.Time) error {
-	if _, err := db.write.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at.UnixNano(), id); err != nil {
+	if _, err := db.exec(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at.UnixNano(), id); err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
 	return nil
@@ -134,7 +134,7 @@ func (db *DB) RevokeToken(ctx context.Context, id int64, at time.Time) error {
 
 // CreateAuthCode stores c (whose Hash is set) and sets c.ID.
 func (db *DB) CreateAuthCode(ctx context.Context, c *micropubd.AuthCode) error {
-	res, err := db.write.ExecContext(ctx, `INSERT INTO auth_codes
+	res, err := db.exec(ctx, `INSERT INTO auth_codes
 		(hash, client_id, redirect_uri, scope, code_challenge, token_ttl, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Hash, c.ClientID, c.RedirectURI, c.Scope, c.CodeChallenge,
 		int64(c.TokenTTL/time.Second), c.CreatedAt.UnixNano(), c.ExpiresAt.UnixNano())
@@ -199,7 +199,7 @@ func (db *DB) RedeemAuthCode(ctx context.Context, hash []byte, at time.Time,
 
 // revokeReplayed revokes the tokens issued for an already used code and reports the replay.
 func (db *DB) revokeReplayed(ctx context.Context, hash []byte, at time.Time) error {
-	if _, err := db.write.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL
+	if _, err := db.exec(ctx, `UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL
 		AND code_id = (SELECT id FROM auth_codes WHERE hash = ?)`, at.UnixNano(), hash); err != nil {
 		return fmt.Errorf("revoke tokens of a replayed code: %w", err)
 	}
@@ -221,7 +221,7 @@ func (db *DB) Setting(ctx context.Context, key string) (string, error) {
 
 // SetSetting stores a setting.
 func (db *DB) SetSetting(ctx context.Context, key, value string) error {
-	if _, err := db.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+	if _, err := db.exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
 		return fmt.Errorf("write setting %s: %w", key, err)
 	}
@@ -230,7 +230,7 @@ func (db *DB) SetSetting(ctx context.Context, key, value string) error {
 
 // CreateSession stores a session by the hash of its cookie value.
 func (db *DB) CreateSession(ctx context.Context, hash []byte, created, expires time.Time) error {
-	if _, err := db.write.ExecContext(ctx, `INSERT INTO sessions (hash, created_at, expires_at) VALUES (?, ?, ?)`,
+	if _, err := db.exec(ctx, `INSERT INTO sessions (hash, created_at, expires_at) VALUES (?, ?, ?)`,
 		hash, created.UnixNano(), expires.UnixNano()); err != nil {
 		return fmt.Errorf("insert session: %w", err)
 	}
@@ -250,7 +250,7 @@ func (db *DB) SessionValid(ctx context.Context, hash []byte, now time.Time) (boo
 
 // DeleteAllSessions signs the owner out everywhere, as a new password must.
 func (db *DB) DeleteAllSessions(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM sessions`); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM sessions`); err != nil {
 		return fmt.Errorf("delete sessions: %w", err)
 	}
 	return nil
@@ -258,7 +258,7 @@ func (db *DB) DeleteAllSessions(ctx context.Context) error {
 
 // DeleteSession ends a session, and any that have expired.
 func (db *DB) DeleteSession(ctx context.Context, hash []byte, now time.Time) error {
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ? OR expires_at <= ?`, hash, now.UnixNano()); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM sessions WHERE hash = ? OR expires_at <= ?`, hash, now.UnixNano()); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -44,7 +45,7 @@ func TestNotes_ShareEditUnshareShareCycle(t *testing.T) {
 		}
 	}
 	csp := resp.Header.Get("Content-Security-Policy")
-	for _, want := range []string{"default-src 'none'", "style-src 'sha256-", "frame-ancestors 'none'"} {
+	for _, want := range []string{"default-src 'none'", "style-src 'self'", "frame-ancestors 'none'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP %q lacks %s", csp, want)
 		}
@@ -330,5 +331,46 @@ func TestNotes_ConsentPageAndTokenCommandKnowTheNotesScope(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if !strings.Contains(out.String(), `scope "notes"`) || len(lines[len(lines)-1]) < 20 {
 		t.Errorf("token --scope notes printed %q", out.String())
+	}
+}
+
+// TestNotes_UnshareWithAReaderOpenFinishesAndLaterLeavesNoText holds a read transaction open
+// (another program reading the file, a backup) while a note is unshared: the answer does not
+// wait for the reader, and once the reader is gone the plain text leaves the log too.
+func TestNotes_UnshareWithAReaderOpenFinishesAndLaterLeavesNoText(t *testing.T) {
+	srv := newNotesServer(t)
+	nb := srv.newNotebook(t, "Busy")
+	n := srv.newNote(t, nb.ID, "x")
+	secret := "Reader-held-secret-9042"
+	srv.saveNote(t, url.Values{"id": {id(n.ID)}, "text": {secret}, "is_sharing": {"true"}})
+
+	reader, err := srv.sqlFile(t).Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := reader.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var count int
+	if err := tx.QueryRow(`SELECT count(*) FROM notes`).Scan(&count); err != nil { // the snapshot is taken
+		t.Fatal(err)
+	}
+	start := time.Now()
+	srv.saveNote(t, url.Values{"id": {id(n.ID)}, "text": {srv.encrypt(t, secret)}, "is_unsharing": {"true"}})
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("unsharing with a reader open took %v", took)
+	}
+	if !bytes.Contains(srv.fileBytes(t), []byte(secret)) {
+		t.Log("the log was emptied at once (the reader did not hold it)")
+	}
+	tx.Rollback()
+	reader.Close()
+	deadline := time.Now().Add(15 * time.Second)
+	for bytes.Contains(srv.fileBytes(t), []byte(secret)) {
+		if time.Now().After(deadline) {
+			t.Fatal("the unshared plain text is still in the files 15 s after the reader finished")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

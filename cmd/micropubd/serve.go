@@ -89,6 +89,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := db.SweepFiles(ctx); err != nil {
 		return err
 	}
+	if err := db.PruneNoteVersions(ctx, time.Now().Add(-noteVersions)); err != nil {
+		return err
+	}
 	handler, err := newServer(serverConfig{
 		BaseURL:          base,
 		Name:             *name,
