@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -239,12 +240,31 @@ func (s *Server) clientAddr(r *http.Request) string {
 	return host
 }
 
-// localPath accepts only a path on this site as where to go after signing in.
+// localPath accepts only a path on this site as where to go after signing in: no other host
+// ("//evil", "/\\evil"), and no control characters or spaces anywhere, which browsers strip
+// ("/\t/evil" becomes "//evil").
 func (s *Server) localPath(next string) string {
-	if !strings.HasPrefix(next, s.cfg.Me.Path) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	bad := !strings.HasPrefix(next, s.cfg.Me.Path) || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") || strings.ContainsFunc(next, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) })
+	if bad {
 		return s.cfg.Me.Path + PathTokens
 	}
 	return next
+}
+
+// LoginURL is the sign-in page that comes back to next, a path on this site, once signed in.
+func (s *Server) LoginURL(next string) string {
+	return s.URL(PathLogin) + "?next=" + url.QueryEscape(next)
+}
+
+// LoginPage shows the sign-in form (GET), which comes back to the next parameter; signed in
+// already, it goes there at once.
+func (s *Server) LoginPage(w http.ResponseWriter, r *http.Request) {
+	next := s.localPath(r.URL.Query().Get("next"))
+	if s.IsOwner(r) {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	s.loginPage(w, r, http.StatusOK, next, "")
 }
 
 // loginPage shows the password form, which comes back to next.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/micropubd/micropubd"
 	"github.com/micropubd/micropubd/micropub"
+	"github.com/micropubd/micropubd/templates"
 )
 
 // TokenVerifier checks an access token; it returns micropubd.ErrInvalidToken for tokens that
@@ -28,6 +29,10 @@ type Sessions interface {
 	// ValidSessionWrite reports whether a cookie-authenticated write is same-origin and
 	// carries the session's CSRF token.
 	ValidSessionWrite(r *http.Request, token string) bool
+	// SessionCSRF is the token the app sends back with its writes.
+	SessionCSRF(r *http.Request) string
+	// LoginURL is the sign-in page that comes back to next.
+	LoginURL(next string) string
 }
 
 // CSRFHeader carries the CSRF token of a write made with the owner's session (the web app);
@@ -44,20 +49,28 @@ const (
 type Handler struct {
 	Notes  *Service
 	Tokens TokenVerifier
-	// Sessions may be nil: then only tokens are accepted.
+	// Sessions may be nil: then only tokens are accepted, and there is no web app.
 	Sessions Sessions
+	// SiteName names the site on the app's pages.
+	SiteName string
 	Log      *slog.Logger
 	router   *mux.Router
+	pages    *templates.Pages
 }
 
-// NewHandler routes the notes API. Paths start with the base URL's path.
-func NewHandler(notes *Service, tokens TokenVerifier, sessions Sessions, log *slog.Logger) *Handler {
-	h := &Handler{Notes: notes, Tokens: tokens, Sessions: sessions, Log: log}
+// NewHandler routes the notes API and the web app. Paths start with the base URL's path.
+func NewHandler(notes *Service, tokens TokenVerifier, sessions Sessions, siteName string, log *slog.Logger) (*Handler, error) {
+	pages, err := templates.Parse()
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{Notes: notes, Tokens: tokens, Sessions: sessions, SiteName: siteName, Log: log, pages: pages}
 	prefix := strings.TrimSuffix(notes.BaseURL.Path, "/") + "/notes"
 	r := mux.NewRouter()
 	route := func(path string, fn func(http.ResponseWriter, *http.Request, url.Values) error, methods ...string) {
 		r.HandleFunc(prefix+path, h.serve(fn)).Methods(methods...)
 	}
+	r.HandleFunc(prefix, h.App).Methods(http.MethodGet, http.MethodHead)
 	route("", h.saveNote, http.MethodPost)
 	route("/notebooks", h.listNotebooks, http.MethodGet, http.MethodHead)
 	route("/notebooks", h.saveNotebook, http.MethodPost)
@@ -77,7 +90,7 @@ func NewHandler(notes *Service, tokens TokenVerifier, sessions Sessions, log *sl
 			Description: r.Method + " is not supported at " + r.URL.Path})
 	})
 	h.router = r
-	return h
+	return h, nil
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.ServeHTTP(w, r) }
@@ -313,6 +326,9 @@ func (h *Handler) listNotes(w http.ResponseWriter, r *http.Request, f url.Values
 	}
 	if filter.IDs, err = idsField(f, "ids", "ids[]"); err != nil {
 		return err
+	}
+	if len(filter.IDs) > maxCount {
+		return invalid("ids names at most %d notes", maxCount)
 	}
 	if f.Has("shared") {
 		shared, err := boolField(f, "shared")

@@ -162,16 +162,15 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 }
 
 // sharedHeaders protect the page of a shared note, whose address is its only secret: no
-// Referer carries the token away, the page cannot be framed, and nothing but its own styles,
-// images and media may load.
+// Referer carries the token away, the page cannot be framed, and no script may run.
 func (h *Handler) sharedHeaders(w http.ResponseWriter) {
 	hd := w.Header()
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Robots-Tag", "noindex")
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src "+h.pages.StyleSources()+
-		"; img-src 'self' https: data:; media-src 'self' https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' https: data:; "+
+		"media-src 'self' https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 }
 
 // view builds a post's view, resolving locations that point at venues on this site.
@@ -189,6 +188,11 @@ func (h *Handler) view(ctx context.Context, p *micropubd.Post) *postView {
 		return venue
 	}
 	return b.post(p)
+}
+
+// Static serves the style sheets and scripts of the pages.
+func (h *Handler) Static(w http.ResponseWriter, r *http.Request) {
+	h.pages.ServeStatic(w, r, strings.TrimPrefix(r.URL.Path, h.cfg.URL.Path+"static/"))
 }
 
 // NotFound answers 404 with the site's page.

@@ -4,28 +4,25 @@ package templates
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 )
 
-// FS holds the page templates (*.page.html) and the shared layout and partials.
+// FS holds the page templates (*.page.html), the shared layout and partials, and the static
+// files pages load (static/: style sheets, scripts, and the front-end libraries under vendor/).
 //
-//go:embed *.html
+//go:embed *.html static
 var FS embed.FS
 
 // Pages are the parsed pages, each with the layout and partials it is rendered in.
 type Pages struct {
-	pages map[string]*template.Template
-	// styleSources are the CSP sources of the layout's inline style elements.
-	styleSources []string
+	pages  map[string]*template.Template
+	assets map[string]asset
 }
 
 var funcs = template.FuncMap{
@@ -53,31 +50,19 @@ func Parse() (*Pages, error) {
 		return nil, err
 	}
 	p := &Pages{pages: map[string]*template.Template{}}
+	if p.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
 	for _, name := range names {
-		t, err := template.New(name).Funcs(funcs).ParseFS(FS, "layout.html", "partials.html", name)
+		t, err := template.New(name).Funcs(funcs).Funcs(template.FuncMap{"asset": p.AssetVersion}).
+			ParseFS(FS, "layout.html", "partials.html", name)
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
 		p.pages[strings.TrimSuffix(name, ".page.html")] = t
 	}
-	layout, err := FS.ReadFile("layout.html")
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range styleElement.FindAllSubmatch(layout, -1) {
-		sum := sha256.Sum256(m[1])
-		p.styleSources = append(p.styleSources, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
-	}
 	return p, nil
 }
-
-// styleElement finds the layout's inline styles; they hold no template actions, so the page
-// carries them byte for byte.
-var styleElement = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
-
-// StyleSources returns the Content-Security-Policy sources (hashes) that allow the layout's
-// inline styles and nothing else.
-func (p *Pages) StyleSources() string { return strings.Join(p.styleSources, " ") }
 
 // Render executes page into a buffer and only then writes it with status, so that a template
 // error is returned before anything was sent. Headers set on w before are kept.

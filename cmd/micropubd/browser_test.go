@@ -29,6 +29,29 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
+// newChrome starts headless Chromium with the flags this machine's closed network needs, in a
+// fresh profile, and returns its context, ended when the test ends or after timeout.
+func newChrome(t *testing.T, chrome string, timeout time.Duration) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true), // CI runs as root
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancel)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancelTimeout)
+	return ctx
+}
+
 // TestBrowser_OwnerSignsInAndApproves drives headless Chromium through the real pages: the
 // sign-in form, the consent page, and the redirect back to the app with a code.
 func TestBrowser_OwnerSignsInAndApproves(t *testing.T) {
@@ -47,23 +70,7 @@ func TestBrowser_OwnerSignsInAndApproves(t *testing.T) {
 	clientID, redirectURI := app.URL+"/", app.URL+"/callback"
 	verifier, challenge := pkce("browser")
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true), // CI runs as root
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelTimeout()
+	ctx := newChrome(t, chrome, 60*time.Second)
 
 	auth := authURL(srv.base+"auth", map[string]string{
 		"response_type": "code", "client_id": clientID, "redirect_uri": redirectURI, "state": "browser-state",

@@ -116,6 +116,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		r.HandleFunc(prefix+"/"+indieauth.PathAuthorization, auth.Authorize).Methods(http.MethodGet, http.MethodHead)
 		route(indieauth.PathAuthorization, auth.RedeemProfile, http.MethodPost)
 		r.HandleFunc(prefix+"/"+indieauth.PathLogin, auth.Login).Methods(http.MethodPost)
+		r.HandleFunc(prefix+"/"+indieauth.PathLogin, auth.LoginPage).Methods(http.MethodGet, http.MethodHead)
 		r.HandleFunc(prefix+"/"+indieauth.PathLogout, auth.Logout).Methods(http.MethodPost)
 		r.HandleFunc(prefix+"/"+indieauth.PathApprove, auth.Approve).Methods(http.MethodPost)
 		r.HandleFunc(prefix+"/"+indieauth.PathTokens, auth.TokensPage).Methods(http.MethodGet, http.MethodHead)
@@ -157,21 +158,25 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		media.ServeFile(w, r, mux.Vars(r)["name"])
 	}).Methods(http.MethodGet, http.MethodHead)
 
-	notesAPI := notes.NewHandler(&notes.Service{
+	notesAPI, err := notes.NewHandler(&notes.Service{
 		Store:        db,
 		Posts:        posts,
 		BaseURL:      cfg.BaseURL,
 		KeepVersions: cfg.KeepNoteVersions,
 		Now:          cfg.Now,
 		Log:          log,
-	}, verifier, sessions, log)
+	}, verifier, sessions, siteName(cfg), log)
+	if err != nil {
+		return nil, err
+	}
 	r.PathPrefix(prefix + "/notes/").Handler(notesAPI)
-	r.Handle(prefix+"/notes", notesAPI).Methods(http.MethodPost)
+	r.Handle(prefix+"/notes", notesAPI)
 
 	pages, err := site.New(site.Config{URL: cfg.BaseURL, Name: cfg.Name, Photo: cfg.Photo, Links: links}, db, isOwner, log)
 	if err != nil {
 		return nil, err
 	}
+	r.PathPrefix(prefix+"/static/").HandlerFunc(pages.Static).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(prefix+"/", pages.Home).Methods(http.MethodGet, http.MethodHead)
 	r.PathPrefix(prefix+"/").HandlerFunc(pages.Post).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = http.HandlerFunc(pages.NotFound)
@@ -179,6 +184,14 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		http.Error(w, fmt.Sprintf("%s is not allowed here.", r.Method), http.StatusMethodNotAllowed)
 	})
 	return r, nil
+}
+
+// siteName is the owner's name, or the host when none is configured.
+func siteName(cfg serverConfig) string {
+	if cfg.Name != "" {
+		return cfg.Name
+	}
+	return cfg.BaseURL.Host
 }
 
 // bearerValid reports whether the request's Bearer token is one of the owner's that may read

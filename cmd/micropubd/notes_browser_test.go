@@ -1,0 +1,392 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/micropubd/micropubd/notes"
+)
+
+// screenshotDir is where browser tests leave pictures of the pages for people to look at;
+// git ignores it.
+const screenshotDir = "../../screenshots"
+
+// tab is one browser tab in a test.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func (b tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("browser, %s: %v", what, err)
+	}
+}
+
+// waitJS waits until a JavaScript expression is true.
+func (b tab) waitJS(what, expr string) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		b.t.Fatalf("browser, waiting for %s (%s): %v", what, expr, err)
+	}
+}
+
+func evalJS[T any](b tab, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("browser, evaluating %s: %v", expr, err)
+	}
+	return v
+}
+
+// shot writes a screenshot of the whole page to the screenshot folder.
+func (b tab) shot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("browser, screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshotDir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b tab) viewport(w, h int64, mobile bool) {
+	b.t.Helper()
+	opts := []chromedp.EmulateViewportOption{}
+	if mobile {
+		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
+	}
+	b.do("viewport", chromedp.EmulateViewport(w, h, opts...))
+}
+
+// offline cuts the tab off the network (requests fail, navigator.onLine is false) or restores it.
+func (b tab) offline(off bool) {
+	b.t.Helper()
+	b.do("network", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		rules := []*network.Conditions{}
+		if off {
+			rules = append(rules, &network.Conditions{Offline: true, DownloadThroughput: -1, UploadThroughput: -1})
+		}
+		if _, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: rules}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: off, DownloadThroughput: -1, UploadThroughput: -1})
+		return err
+	}))
+}
+
+// consoleProblems collects the page's exceptions, errors and CSP refusals from now on; the
+// returned func lists them. Failed requests while the test has cut the network are expected.
+func (b tab) consoleProblems() func() []string {
+	var (
+		mu  sync.Mutex
+		out []string
+	)
+	ctx, cancel := context.WithCancel(b.ctx)
+	b.t.Cleanup(cancel)
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type != chromedp.ConsoleException && m.Type != "error" && !strings.Contains(m.Text, "Content Security Policy") {
+				continue
+			}
+			if strings.Contains(m.Text, "ERR_INTERNET_DISCONNECTED") || strings.HasSuffix(m.URL, "/favicon.ico") {
+				continue
+			}
+			mu.Lock()
+			out = append(out, string(m.Type)+": "+m.Text+" ("+m.URL+")")
+			mu.Unlock()
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(out)
+	}
+}
+
+// storedNote reads a note's text and flag from the SQLite file, as the server keeps them.
+func storedNote(t *testing.T, db *sql.DB, title string, key notes.Key) (cipher, plain string) {
+	t.Helper()
+	rows, err := db.Query(`SELECT text FROM notes WHERE is_encrypted = 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rows.Scan(&cipher)
+		if p, err := notes.Decrypt(key, cipher); err == nil && strings.Contains(p, title) {
+			return cipher, p
+		}
+	}
+	t.Fatalf("no stored ciphertext decrypts to a note with %q", title)
+	return "", ""
+}
+
+// TestBrowser_NotesApp uses the notes app as its owner would, in headless Chromium: sign in,
+// make a key, a notebook and notes; reload; tick a task; search; share and unshare; a wrong
+// key; the keyboard alone; and the network dropping while typing.
+func TestBrowser_NotesApp(t *testing.T) {
+	chrome := chromiumPath(t)
+	srv := newAuthServer(t, &fakeWeb{})
+	db := (&notesServer{testServer: srv}).sqlFile(t)
+	b := tab{t: t, ctx: newChrome(t, chrome, 3*time.Minute)}
+	b.viewport(1280, 800, false)
+	problems := b.consoleProblems()
+	defer func() {
+		for _, p := range problems() {
+			t.Errorf("browser console: %s", p)
+		}
+	}()
+
+	// Signed out, /notes sends the owner to sign in and back.
+	b.do("signing in",
+		chromedp.Navigate(srv.base+"notes"),
+		chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.SendKeys(chromedp.ID("password"), ownerPassword),
+		chromedp.Click(chromedp.ID("sign-in")),
+		chromedp.WaitVisible(chromedp.ID("key-dialog")),
+	)
+	if u := evalJS[string](b, `location.pathname`); u != "/notes" {
+		t.Fatalf("after signing in the browser is at %s, want /notes", u)
+	}
+	b.shot("notes-key-desktop")
+
+	// A new key, shown once, to be saved before it is used.
+	b.do("making a key", chromedp.Click(chromedp.ID("key-generate")), chromedp.WaitVisible(chromedp.ID("key-generated")))
+	if evalJS[bool](b, `document.getElementById('key-use').disabled`) != true {
+		t.Error("the key can be used before the owner says it is saved")
+	}
+	keyString := evalJS[string](b, `document.getElementById('key-generated').value`)
+	key, err := notes.ParseKey(keyString)
+	if err != nil {
+		t.Fatalf("the app made the key %q: %v", keyString, err)
+	}
+	b.shot("notes-newkey-desktop")
+	b.do("using the key", chromedp.Click(chromedp.ID("key-saved")), chromedp.Click(chromedp.ID("key-use")))
+	b.waitJS("the key dialog to close", `!document.getElementById('key-dialog').open`)
+
+	// A notebook and a note.
+	b.do("a notebook",
+		chromedp.Click(chromedp.ID("new-notebook")),
+		chromedp.SendKeys(chromedp.ID("notebook-name"), "Home"),
+		chromedp.Click(chromedp.CSS(`#notebook-dialog button[value=save]`)),
+	)
+	b.waitJS("the notebook", `[...document.querySelectorAll('#notebooks .name')].some(e => e.textContent === 'Home')`)
+	typed := "# Groceries\n\n- [ ] milk\n- [ ] bread\n\nFor the weekend #shopping"
+	b.do("a note", chromedp.Click(chromedp.ID("new-note")), chromedp.SendKeys(chromedp.ID("text"), typed))
+	b.waitJS("the note to be saved", `document.getElementById('status').textContent === 'Saved'`)
+
+	// Reloaded, the key is kept and the note reads back.
+	b.do("reloading", chromedp.Reload())
+	b.waitJS("the list", `[...document.querySelectorAll('#notes .title')].some(e => e.textContent.startsWith('Groceries'))`)
+	if evalJS[bool](b, `document.getElementById('key-dialog').open`) {
+		t.Error("the key was not kept in the browser")
+	}
+	b.do("opening the note", chromedp.Click(chromedp.CSS(`#notes .open`)))
+	if got := evalJS[string](b, `document.getElementById('text').value`); got != typed {
+		t.Errorf("the note reads back as %q, want %q", got, typed)
+	}
+	cipher, plain := storedNote(t, db, "Groceries", key)
+	if plain != typed || strings.Contains(cipher, "Groceries") {
+		t.Errorf("stored %q, decrypting to %q; want ciphertext of what was typed", cipher, plain)
+	}
+	b.shot("notes-editor-desktop")
+
+	// Ticking a task in the preview saves the note.
+	b.do("the preview", chromedp.Click(chromedp.ID("preview-toggle")), chromedp.WaitVisible(chromedp.CSS(`#preview input[type=checkbox]`)))
+	b.do("ticking milk", chromedp.Click(chromedp.CSS(`#preview input[data-task="0"]`)))
+	b.waitJS("the ticked note to be saved", `document.getElementById('status').textContent === 'Saved' && document.getElementById('text').value.includes('- [x] milk')`)
+	if _, plain := storedNote(t, db, "Groceries", key); !strings.Contains(plain, "- [x] milk\n- [ ] bread") {
+		t.Errorf("after ticking, the stored note is %q", plain)
+	}
+	b.shot("notes-preview-desktop")
+
+	// The history shows the earlier text; restoring it saves it again.
+	b.do("the history", chromedp.Click(chromedp.ID("history")), chromedp.WaitVisible(chromedp.CSS(`#versions button`)))
+	b.do("an earlier version", chromedp.Click(chromedp.CSS(`#versions li:first-child button`)))
+	b.waitJS("its preview", `document.querySelector('#version-preview input[type=checkbox]') !== null && !document.getElementById('version-restore').disabled`)
+	b.shot("notes-history-desktop")
+	b.do("restoring it", chromedp.Click(chromedp.ID("version-restore")))
+	b.waitJS("the restored text saved", `document.getElementById('status').textContent === 'Saved' && document.getElementById('text').value.includes('- [ ] milk')`)
+	if _, plain := storedNote(t, db, "Groceries", key); plain != typed {
+		t.Errorf("after restoring, the stored note is %q, want %q", plain, typed)
+	}
+
+	// Search and tags run over the decrypted text.
+	b.do("a second note", chromedp.Click(chromedp.ID("new-note")), chromedp.SendKeys(chromedp.ID("text"), "Call the plumber #house"))
+	b.waitJS("the second note to be saved", `document.getElementById('status').textContent === 'Saved'`)
+	b.do("searching", chromedp.SendKeys(chromedp.ID("search"), "bread"))
+	b.waitJS("one search result", `document.querySelectorAll('#notes li').length === 1 && document.querySelector('#notes .title').textContent.startsWith('Groceries')`)
+	b.shot("notes-search-desktop")
+	b.do("clearing the search", chromedp.Focus(chromedp.ID("search")), chromedp.KeyEvent(kb.Escape))
+	b.waitJS("the search cleared", `document.getElementById('search').value === ''`)
+	b.do("the house tag", chromedp.Click(chromedp.CSS(`#tags button[aria-label^="Tag house"]`)))
+	b.waitJS("the tag's notes", `document.querySelectorAll('#notes li').length === 1 && document.querySelector('#notes .title').textContent.startsWith('Call the plumber')`)
+
+	// Share, open the page, unshare.
+	b.do("opening Groceries", chromedp.Click(chromedp.CSS(`#notebooks .nb`)), chromedp.Click(chromedp.CSS(`#notes li:last-child .open`)))
+	b.waitJS("Groceries open", `document.getElementById('text').value.startsWith('# Groceries')`)
+	b.do("sharing", chromedp.Click(chromedp.ID("share")), chromedp.WaitVisible(chromedp.ID("confirm-ok")), chromedp.Click(chromedp.ID("confirm-ok")))
+	b.waitJS("the shared address", `document.getElementById('share-dialog').open && document.getElementById('share-url').value.includes('/s/')`)
+	b.shot("notes-share-desktop")
+	shared := evalJS[string](b, `document.getElementById('share-url').value`)
+	resp, page := srv.get(shared, "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("the shared page answers %d", resp.StatusCode)
+	}
+	props := pageItem(t, page, shared)["properties"].(map[string]any)
+	if props["name"].([]any)[0] != "Groceries" || !strings.Contains(props["content"].([]any)[0].(map[string]any)["html"].(string), "bread") {
+		t.Errorf("the shared page's h-entry is %v", props)
+	}
+	b.do("closing the share dialog", chromedp.Click(chromedp.CSS(`#share-dialog button[value=close]`)))
+	b.do("unsharing", chromedp.Click(chromedp.ID("share")), chromedp.WaitVisible(chromedp.ID("confirm-ok")), chromedp.Click(chromedp.ID("confirm-ok")))
+	b.waitJS("unshared", `document.getElementById('status').textContent === 'Unshared'`)
+	if resp, _ := srv.get(shared, ""); resp.StatusCode != 410 {
+		t.Errorf("after unsharing the page answers %d, want 410", resp.StatusCode)
+	}
+
+	// The keyboard alone: Alt+N makes a note, Ctrl+S saves it, / goes to the search.
+	b.do("keyboard: new note", chromedp.KeyEvent("n", chromedp.KeyModifiers(chromedp.ModifierAlt)))
+	b.waitJS("an empty editor", `document.activeElement.id === 'text' && document.getElementById('text').value === ''`)
+	b.do("keyboard: typing", chromedp.KeyEvent("Typed with keys only"))
+	b.do("keyboard: save", chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	b.waitJS("the keyboard note saved", `document.getElementById('status').textContent === 'Saved'`)
+	storedNote(t, db, "Typed with keys only", key)
+	b.do("keyboard: search", chromedp.Click(chromedp.CSS(`#list-title`)), chromedp.KeyEvent("/"))
+	if evalJS[string](b, `document.activeElement.id`) != "search" {
+		t.Error("/ does not go to the search")
+	}
+	// Every control has a name a screen reader can say, and the focus is visible.
+	unnamed := evalJS[[]string](b, `[...document.querySelectorAll('button, input, select, textarea, a[href]')].filter(e => {
+		if (e.closest('[hidden], dialog:not([open])') || e.type === 'hidden') return false;
+		const label = e.getAttribute('aria-label') || (e.labels && e.labels.length && e.labels[0].textContent) || e.textContent || e.getAttribute('title') || e.value;
+		return !label || !label.trim();
+	}).map(e => e.outerHTML.slice(0, 80))`)
+	if len(unnamed) > 0 {
+		t.Errorf("controls without an accessible name: %q", unnamed)
+	}
+	b.do("tabbing", chromedp.KeyEvent(kb.Tab))
+	if outline := evalJS[string](b, `getComputedStyle(document.activeElement).outlineStyle`); outline == "none" {
+		t.Error("the focused control shows no outline")
+	}
+
+	// The network drops while typing: the text stays, is kept in the browser, and is saved when
+	// it comes back.
+	b.do("a note to type offline", chromedp.Click(chromedp.ID("new-note")), chromedp.SendKeys(chromedp.ID("text"), "Written "))
+	b.waitJS("saved before going offline", `document.getElementById('status').textContent === 'Saved'`)
+	b.offline(true)
+	b.do("typing offline", chromedp.SendKeys(chromedp.ID("text"), "on a train"))
+	b.waitJS("the offline state", `document.getElementById('status').classList.contains('offline')`)
+	if pending := evalJS[string](b, `localStorage.getItem('micropubd.notes.pending') || ''`); !strings.Contains(pending, `"is_encrypted":true`) {
+		t.Errorf("nothing kept in the browser while offline: %q", pending)
+	}
+	b.shot("notes-offline-desktop")
+	b.offline(false)
+	b.waitJS("saved once back online", `document.getElementById('status').textContent === 'Saved'`)
+	storedNote(t, db, "Written on a train", key)
+
+	// Search stays fast with 2,000 notes: decrypted once, searched in memory.
+	seedNotes(t, srv, key, 2000)
+	b.do("reloading with 2,000 more notes", chromedp.Reload())
+	b.waitJS("2,000 notes loaded", `document.querySelectorAll('#notebooks .nb').length === 2`)
+	ms := evalJS[float64](b, `(() => {
+		const s = document.getElementById('search');
+		const t0 = performance.now();
+		s.value = 'needle-1999';
+		s.dispatchEvent(new Event('input'));
+		const found = document.querySelectorAll('#notes li').length;
+		return found === 1 ? performance.now() - t0 : -found;
+	})()`)
+	if ms < 0 || ms > 500 {
+		t.Errorf("searching 2,000 notes took %.0f ms (negative: %.0f results instead of 1)", ms, -ms)
+	}
+	t.Logf("search over 2,000 notes: %.1f ms", ms)
+	b.do("clearing the search again", chromedp.Focus(chromedp.ID("search")), chromedp.KeyEvent(kb.Escape), chromedp.Click(chromedp.CSS(`#notebooks li:first-child .nb`)))
+
+	// Phone-sized screens.
+	b.viewport(390, 844, true)
+	b.waitJS("the phone list", `document.getElementById('list-pane').offsetParent !== null`)
+	b.shot("notes-list-phone")
+	b.do("a note on the phone", chromedp.Click(chromedp.CSS(`#notes .open`)))
+	b.shot("notes-editor-phone")
+	b.do("the notebooks on the phone", chromedp.Click(chromedp.ID("back")), chromedp.Click(chromedp.ID("toggle-sidebar")))
+	b.shot("notes-notebooks-phone")
+	if w := evalJS[float64](b, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("the phone page scrolls sideways: %v px wide", w)
+	}
+
+	// A wrong key is reported in words and changes nothing.
+	b.viewport(1280, 800, false)
+	before := dumpNotes(t, db)
+	other, _ := notes.GenerateKey()
+	b.do("a wrong key", chromedp.Evaluate[chromedp.Void](`localStorage.setItem('micropubd.notes.key', '`+other.String()+`')`), chromedp.Reload())
+	b.waitJS("the wrong-key message", `document.getElementById('key-dialog').open && document.getElementById('key-error').textContent.includes('does not decrypt')`)
+	b.shot("notes-wrongkey-desktop")
+	b.do("pasting another wrong key", chromedp.SendKeys(chromedp.ID("key-input"), other.String()), chromedp.Click(chromedp.ID("key-use")))
+	b.waitJS("the key refused", `document.getElementById('key-dialog').open && document.getElementById('key-error').textContent.includes('does not decrypt')`)
+	if after := dumpNotes(t, db); after != before {
+		t.Errorf("a wrong key changed the stored notes:\n%s\n%s", before, after)
+	}
+	b.do("the right key", chromedp.Evaluate[chromedp.Void](`document.getElementById('key-input').value = ''`), chromedp.SendKeys(chromedp.ID("key-input"), keyString), chromedp.Click(chromedp.ID("key-use")))
+	b.waitJS("the notes readable again", `!document.getElementById('key-dialog').open && [...document.querySelectorAll('#notes .title')].some(e => e.textContent.startsWith('Groceries'))`)
+}
+
+// dumpNotes returns every stored note row, to compare before and after.
+func dumpNotes(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	rows, err := db.Query(`SELECT id, text, is_encrypted, modified_at FROM notes ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []any
+	for rows.Next() {
+		var (
+			id, mod int64
+			text    string
+			enc     bool
+		)
+		rows.Scan(&id, &text, &enc, &mod)
+		out = append(out, []any{id, text, enc, mod})
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}
+
+// seedNotes stores n notes encrypted with key in a new notebook, through the API.
+func seedNotes(t *testing.T, srv *testServer, key notes.Key, n int) {
+	t.Helper()
+	ns := &notesServer{testServer: srv, notesToken: srv.mint("notes"), key: key}
+	nb := ns.newNotebook(t, "Archive")
+	for i := range n {
+		ns.saveNote(t, url.Values{"notebook_id": {id(nb.ID)}, "text": {ns.encrypt(t, fmt.Sprintf("Archived note %d\n\nneedle-%d in a haystack #archive", i, i))}})
+	}
+}
