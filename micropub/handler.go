@@ -110,7 +110,11 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		h.log().InfoContext(ctx, "post updated", "url", h.Posts.URL(res.Post), "client_id", token.ClientID)
+		msg := "post updated"
+		if res.Unchanged {
+			msg = "post unchanged by an update"
+		}
+		h.log().InfoContext(ctx, msg, "url", h.Posts.URL(res.Post), "client_id", token.ClientID)
 		if res.Moved {
 			w.Header().Set("Location", h.Posts.URL(res.Post))
 			w.WriteHeader(http.StatusCreated)

@@ -494,11 +494,19 @@ func parseJSONCreate(req *Request, doc map[string]any) error {
 }
 
 func parseJSONUpdate(req *Request, doc map[string]any) error {
-	for k := range doc {
-		switch k {
-		case "action", "url", "replace", "add", "delete":
+	for k, v := range doc {
+		switch {
+		case k == "action" || k == "url" || k == "replace" || k == "add" || k == "delete":
+		case strings.HasPrefix(k, "mp-"):
+			// Commands at the top level, as Micropublish sends them ("mp-syndicate-to": [],
+			// "mp-slug": "new"), act as they do on a create.
+			vals, err := propertyValues(k, v, true)
+			if err != nil {
+				return err
+			}
+			req.Commands[k] = vals
 		default:
-			return errInvalid("an update takes replace, add and delete, not %q", k)
+			return errInvalid("an update takes replace, add and delete (and mp-* commands), not %q", k)
 		}
 	}
 	var err error
@@ -528,15 +536,19 @@ func parseJSONUpdate(req *Request, doc map[string]any) error {
 	default:
 		return errInvalid("delete must be a list of property names or an object of values to remove")
 	}
-	if len(req.Replace) == 0 && len(req.Add) == 0 && len(req.DeleteProps) == 0 && len(req.DeleteValues) == 0 {
-		return errInvalid("the update has no replace, add or delete operation")
-	}
+	// An update without any operation (Micropublish saving an unchanged form) is a no-op,
+	// not an error: the service answers it without writing.
 	return nil
 }
 
 // operation reads an update's replace/add/delete object, where every value must be a list.
+// An empty JSON array means no operation: PHP clients such as OwnYourSwarm encode an empty
+// object as [].
 func operation(op string, raw any) (micropubd.Properties, error) {
 	if raw == nil {
+		return nil, nil
+	}
+	if list, ok := raw.([]any); ok && len(list) == 0 {
 		return nil, nil
 	}
 	obj, ok := raw.(map[string]any)

@@ -154,84 +154,128 @@ type UpdateResult struct {
 	Post *micropubd.Post
 	// Moved is true when the update gave the post a new URL.
 	Moved bool
+	// Unchanged is true when the update asked for no change, or for none that changed the
+	// post: nothing was written and updated was not touched.
+	Unchanged bool
 }
 
-// Update applies an update request's replace, add and delete operations, in that order,
-// atomically: if the result is not a valid post nothing is changed.
+// Update applies an update request's replace, add and delete operations, in that order, and
+// its mp-* commands (mp-slug moves the post, mp-syndicate-to replaces its targets), atomically:
+// if the result is not a valid post nothing is changed. An update that changes nothing writes
+// nothing and leaves updated as it was.
 func (s *Service) Update(ctx context.Context, req *Request) (*UpdateResult, error) {
 	path, err := s.PathOf(req.URL)
 	if err != nil {
 		return nil, err
 	}
-	var moved bool
+	newSlug := ""
+	if vals, ok := req.Commands["mp-slug"]; ok {
+		newSlug = firstString(vals)
+	}
+	if vals, ok := req.Replace["mp-slug"]; ok {
+		newSlug = firstString(vals)
+	}
+	newSlug = truncateSlug(slug.Make(newSlug))
+	vals, setTargets := req.Commands["mp-syndicate-to"]
+	targets, err := s.syndicationTargets(vals)
+	if err != nil {
+		return nil, err
+	}
+	res := &UpdateResult{}
 	p, err := s.Store.UpdatePost(ctx, path, func(p *micropubd.Post) error {
 		if p.IsDeleted() {
 			return errInvalid("the post %s is deleted; undelete it first", req.URL)
 		}
-		props := cloneProperties(p.Properties)
-		newSlug := ""
-		for name, vals := range req.Replace {
-			if name == "mp-slug" {
-				newSlug = truncateSlug(slug.Make(firstString(vals)))
-				continue
-			}
-			if strings.HasPrefix(name, "mp-") {
-				continue
-			}
-			if len(vals) == 0 {
-				delete(props, name)
-				continue
-			}
-			props[name] = slices.Clone(vals)
-		}
-		for name, vals := range req.Add {
-			if strings.HasPrefix(name, "mp-") {
-				continue
-			}
-			props[name] = append(props[name], vals...)
-		}
-		for _, name := range req.DeleteProps {
-			delete(props, name)
-		}
-		for name, vals := range req.DeleteValues {
-			kept := props[name][:0:0]
-			for _, v := range props[name] {
-				if !slices.ContainsFunc(vals, func(d any) bool { return reflect.DeepEqual(d, v) }) {
-					kept = append(kept, v)
-				}
-			}
-			if len(kept) == 0 {
-				delete(props, name)
-			} else {
-				props[name] = kept
-			}
-		}
+		props := applyOperations(p.Properties, req)
 		if len(props["published"]) == 0 {
 			props["published"] = []any{p.Published.In(s.loc()).Format(time.RFC3339)}
 		}
-		props["updated"] = []any{s.now().Format(time.RFC3339)}
+		before := *p
+		before.Properties = cloneProperties(p.Properties)
 		p.Properties = props
 		if err := s.derive(p); err != nil {
 			return err
 		}
-		if newSlug != "" {
-			newPath := p.Path[:strings.LastIndexByte(p.Path, '/')+1] + newSlug
-			moved = newPath != p.Path
-			p.Path = newPath
+		if setTargets {
+			p.SyndicateTo = targets
 		}
+		if newSlug != "" {
+			p.Path = p.Path[:strings.LastIndexByte(p.Path, '/')+1] + newSlug
+		}
+		if unchanged(&before, p) {
+			res.Post, res.Unchanged = &before, true
+			return errUnchanged
+		}
+		res.Moved = p.Path != before.Path
+		p.Properties["updated"] = []any{s.now().Format(time.RFC3339)}
 		p.Updated = s.now()
 		return nil
 	})
-	if errors.Is(err, micropubd.ErrNotFound) {
+	switch {
+	case errors.Is(err, errUnchanged):
+		return res, nil
+	case errors.Is(err, micropubd.ErrNotFound):
 		return nil, errInvalid("there is no post at %s", req.URL)
-	}
-	if errors.Is(err, micropubd.ErrConflict) {
+	case errors.Is(err, micropubd.ErrConflict):
 		return nil, errInvalid("another post already has that URL; choose another mp-slug")
-	}
-	if err != nil {
+	case err != nil:
 		return nil, err
 	}
-	return &UpdateResult{Post: p, Moved: moved}, nil
+	res.Post = p
+	return res, nil
+}
+
+// errUnchanged stops an update transaction that would change nothing, so that nothing is written.
+var errUnchanged = errors.New("the update changes nothing")
+
+// applyOperations returns props with the request's replace, add and delete applied, in that order.
+func applyOperations(stored micropubd.Properties, req *Request) micropubd.Properties {
+	props := cloneProperties(stored)
+	for name, vals := range req.Replace {
+		if strings.HasPrefix(name, "mp-") {
+			continue
+		}
+		if len(vals) == 0 {
+			delete(props, name)
+			continue
+		}
+		props[name] = slices.Clone(vals)
+	}
+	for name, vals := range req.Add {
+		if strings.HasPrefix(name, "mp-") {
+			continue
+		}
+		props[name] = append(props[name], vals...)
+	}
+	for _, name := range req.DeleteProps {
+		delete(props, name)
+	}
+	for name, vals := range req.DeleteValues {
+		kept := props[name][:0:0]
+		for _, v := range props[name] {
+			if !slices.ContainsFunc(vals, func(d any) bool { return reflect.DeepEqual(d, v) }) {
+				kept = append(kept, v)
+			}
+		}
+		if len(kept) == 0 {
+			delete(props, name)
+		} else {
+			props[name] = kept
+		}
+	}
+	return props
+}
+
+// unchanged reports whether an update left the post as it was, its updated time aside.
+func unchanged(before, after *micropubd.Post) bool {
+	strip := func(p micropubd.Properties) micropubd.Properties {
+		out := maps.Clone(p)
+		delete(out, "updated")
+		return out
+	}
+	return before.Path == after.Path &&
+		slices.Equal(before.SyndicateTo, after.SyndicateTo) &&
+		reflect.DeepEqual(strip(before.Properties), strip(after.Properties))
 }
 
 // Delete marks the post deleted; its page answers 410 Gone until it is undeleted.
