@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -393,36 +394,45 @@ func single(props micropubd.Properties, name string) (string, error) {
 	return strings.TrimSpace(s), nil
 }
 
-// timeLayouts are the forms of published/start/end that clients send; the first ones carry an offset.
-var timeLayouts = []struct {
-	layout    string
-	hasOffset bool
-}{
-	{time.RFC3339Nano, true},
-	{"2006-01-02T15:04:05Z0700", true},
-	{"2006-01-02T15:04Z07:00", true},
-	{"2006-01-02 15:04:05Z07:00", true},
-	{"2006-01-02 15:04:05 -0700", true},
-	{"2006-01-02T15:04:05", false},
-	{"2006-01-02T15:04", false},
-	{"2006-01-02 15:04:05", false},
-	{"2006-01-02 15:04", false},
-	{"2006-01-02", false},
-}
+// timePattern is every form of date-time clients send: Quill's hand-typed published follows
+// YYYY-MM-DD[ T]HH:MM[:SS][ ]?[+-]HH[:]?MM, RFC 3339 adds Z and fractions of a second, and
+// a date alone or a time without an offset is read in the server's zone.
+var timePattern = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?(?: ?(Z|[+-]\d{2}:?\d{2}))?)?$`)
 
 // ParseTime reads a date-time as clients send it. An offset in the value is kept; a value
 // without one is read in loc.
 func ParseTime(raw string, loc *time.Location) (time.Time, error) {
-	for _, l := range timeLayouts {
-		if l.hasOffset {
-			if t, err := time.Parse(l.layout, raw); err == nil {
-				return t, nil
-			}
-		} else if t, err := time.ParseInLocation(l.layout, raw, loc); err == nil {
-			return t, nil
-		}
+	const example = "send one such as 2026-11-30T12:34:56-07:00 (a space instead of the T, no seconds, -0700 or Z are fine too)"
+	m := timePattern.FindStringSubmatch(raw)
+	if m == nil {
+		return time.Time{}, fmt.Errorf("%q is not a date-time: %s", raw, example)
 	}
-	return time.Time{}, fmt.Errorf("%q is not a date-time such as 2026-11-22T17:14:00+01:00", raw)
+	date, hm, sec, offset := m[1], m[2], m[3], m[4]
+	if hm == "" {
+		hm = "00:00"
+	}
+	if sec == "" {
+		sec = ":00"
+	}
+	value := date + "T" + hm + sec
+	var t time.Time
+	var err error
+	switch {
+	case offset == "":
+		t, err = time.ParseInLocation("2006-01-02T15:04:05.999999999", value, loc)
+	case offset == "Z":
+		t, err = time.Parse(time.RFC3339Nano, value+"Z")
+	default:
+		t, err = time.Parse(time.RFC3339Nano, value+offset[:3]+":"+strings.TrimPrefix(offset[3:], ":"))
+	}
+	if err != nil {
+		var pe *time.ParseError
+		if errors.As(err, &pe) && pe.Message != "" {
+			err = errors.New(strings.TrimPrefix(pe.Message, ": "))
+		}
+		return time.Time{}, fmt.Errorf("%q is not a date-time (%v): %s", raw, err, example)
+	}
+	return t, nil
 }
 
 // applyPhotoAlt pairs mp-photo-alt values with the photos in order.
