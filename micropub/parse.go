@@ -51,13 +51,18 @@ type FileReceiver interface {
 // files received so far are discarded.
 func ParseRequest(w http.ResponseWriter, r *http.Request, limits Limits, files FileReceiver) (*Request, error) {
 	limits = limits.withDefaults()
+	query := actionQuery(r)
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if r.Header.Get("Content-Type") == "" && query.Get("action") != "" {
+		// POST /micropub?action=delete&url=... with no body, as the Micro.blog app sends it.
+		mediaType, err = "application/x-www-form-urlencoded", nil
+	}
 	if err != nil {
 		return nil, errInvalid("the request needs a Content-Type: application/x-www-form-urlencoded, multipart/form-data or application/json")
 	}
 	switch mediaType {
 	case "application/x-www-form-urlencoded":
-		body, err := readBody(w, r, limits.Body)
+		body, err := readBody(w, r, limits.Body, query.Has("action"))
 		if err != nil {
 			return nil, err
 		}
@@ -65,28 +70,54 @@ func ParseRequest(w http.ResponseWriter, r *http.Request, limits Limits, files F
 		if err != nil {
 			return nil, errInvalid("the form-encoded body is malformed: %v", err)
 		}
-		return parseForm(values, nil)
+		return parseForm(fillFromQuery(values, query), nil)
 	case "multipart/form-data":
 		r.Body = http.MaxBytesReader(w, r.Body, limits.Upload)
 		values, uploads, err := readMultipart(r, limits, files)
 		if err != nil {
 			return nil, err
 		}
-		req, err := parseForm(values, uploads)
+		req, err := parseForm(fillFromQuery(values, query), uploads)
 		if err != nil {
 			discardFiles(uploads)
 			return nil, err
 		}
 		return req, nil
 	case "application/json":
-		body, err := readBody(w, r, limits.Body)
+		body, err := readBody(w, r, limits.Body, query.Has("action"))
 		if err != nil {
 			return nil, err
 		}
-		return parseJSON(body)
+		return parseJSON(body, query)
 	default:
 		return nil, errInvalid("unsupported Content-Type %q: send application/x-www-form-urlencoded, multipart/form-data or application/json", mediaType)
 	}
+}
+
+// actionQuery returns the action, url and alt a POST carries in its query string, which
+// clients such as the Micro.blog app use instead of the body. Nothing else is read from it.
+func actionQuery(r *http.Request) url.Values {
+	q := url.Values{}
+	for k, v := range r.URL.Query() {
+		if (k == "action" || k == "url" || k == "alt") && len(v) > 0 {
+			q.Set(k, v[0])
+		}
+	}
+	return q
+}
+
+// fillFromQuery takes the action, and the url of an action other than create, from the query
+// string where the body does not carry them.
+func fillFromQuery(values map[string][]string, query url.Values) map[string][]string {
+	if _, ok := values["action"]; !ok && query.Has("action") {
+		values["action"] = []string{query.Get("action")}
+	}
+	if a := values["action"]; len(a) > 0 && a[0] != ActionCreate {
+		if _, ok := values["url"]; !ok && query.Has("url") {
+			values["url"] = []string{query.Get("url")}
+		}
+	}
+	return values
 }
 
 // readMultipart streams a multipart body: text fields, up to the body limit in all, into
@@ -161,7 +192,9 @@ func errTooLarge(limit int64) *Error {
 		Description: fmt.Sprintf("the request body is larger than the limit of %d bytes", limit)}
 }
 
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+// readBody reads a form-encoded or JSON body; an empty one is an error unless allowEmpty (the
+// request carries its action in its query string).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, allowEmpty bool) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
@@ -171,6 +204,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, errInvalid("the request body could not be read: %v", err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
+		if allowEmpty {
+			return nil, nil
+		}
 		return nil, errInvalid("the request body is empty")
 	}
 	if !utf8.Valid(body) {
@@ -410,18 +446,29 @@ func nestedValue(tree map[string]any) (any, error) {
 }
 
 // parseJSON reads a JSON Micropub request: a create in microformats2 JSON, or an action.
-func parseJSON(body []byte) (*Request, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, errInvalid("the JSON body is malformed: %v", err)
+// The action and url may come from the query string instead (see actionQuery).
+func parseJSON(body []byte, query url.Values) (*Request, error) {
+	doc := map[string]any{}
+	if len(body) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		if err := dec.Decode(&doc); err != nil {
+			return nil, errInvalid("the JSON body is malformed: %v", err)
+		}
+		if dec.More() {
+			return nil, errInvalid("the JSON body has data after its object")
+		}
+		if doc == nil {
+			return nil, errInvalid("the JSON body must be an object")
+		}
 	}
-	if dec.More() {
-		return nil, errInvalid("the JSON body has data after its object")
+	if _, ok := doc["action"]; !ok && query.Has("action") {
+		doc["action"] = query.Get("action")
 	}
-	if doc == nil {
-		return nil, errInvalid("the JSON body must be an object")
+	if a, _ := doc["action"].(string); a != "" && a != ActionCreate {
+		if _, ok := doc["url"]; !ok && query.Has("url") {
+			doc["url"] = query.Get("url")
+		}
 	}
 	req := &Request{Commands: map[string][]any{}}
 	if a, ok := doc["action"]; ok {

@@ -100,7 +100,7 @@ func (h *Handler) source(r *http.Request) (any, error) {
 	}
 	names := append(q["properties[]"], q["properties"]...)
 	if len(names) == 0 {
-		return sourceItem(p, false, ""), nil
+		return sourceItem(p, p.Properties), nil
 	}
 	props := micropubd.Properties{}
 	for _, n := range names {
@@ -180,20 +180,31 @@ func (h *Handler) sourceList(r *http.Request) (any, error) {
 	}
 	items := make([]any, 0, len(posts))
 	for _, p := range posts {
-		items = append(items, sourceItem(p, true, h.Posts.URL(p)))
+		items = append(items, listItem(p, h.Posts.URL(p)))
 	}
 	return map[string]any{"items": items, "paging": paging}, nil
 }
 
-// sourceItem is a post in microformats2 JSON. Listed items also carry their URL, since a
-// list is no use without it.
-func sourceItem(p *micropubd.Post, withURL bool, url string) map[string]any {
-	props := p.Properties
-	if withURL && len(props["url"]) == 0 {
-		props = cloneProperties(props)
-		props["url"] = []any{url}
-	}
+// sourceItem is a post in microformats2 JSON, with props as its properties.
+func sourceItem(p *micropubd.Post, props micropubd.Properties) map[string]any {
 	return map[string]any{"type": []string{"h-" + p.Type}, "properties": props}
+}
+
+// listItem is a post as the q=source listing gives it: as Micro.blog does, with uid its numeric
+// id (the Micro.blog app drops items whose uid is not a positive number) and url its permalink
+// first, since a list is no use without it. The single-post q=source and the page keep the
+// post's own uid.
+func listItem(p *micropubd.Post, permalink string) map[string]any {
+	props := cloneProperties(p.Properties)
+	urls := []any{permalink}
+	for _, u := range p.Properties["url"] {
+		if u != permalink {
+			urls = append(urls, u)
+		}
+	}
+	props["url"] = urls
+	props["uid"] = []any{p.ID}
+	return sourceItem(p, props)
 }
 
 func encodeCursor(p *micropubd.Post) string {

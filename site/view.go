@@ -88,11 +88,12 @@ func label(name string) string {
 }
 
 // viewBuilder makes views; resolve finds a post of this site by URL, to render a venue a
-// post points at.
+// post points at, and libraryAlt the alt text the media library has for an upload's URL.
 type viewBuilder struct {
-	content *contentRenderer
-	resolve func(url string) *micropubd.Post
-	url     func(p *micropubd.Post) string
+	content    *contentRenderer
+	resolve    func(url string) *micropubd.Post
+	libraryAlt func(url string) string
+	url        func(p *micropubd.Post) string
 }
 
 func (b *viewBuilder) post(p *micropubd.Post) *postView {
@@ -188,7 +189,7 @@ func (b *viewBuilder) value(name string, val any) valueView {
 		}
 		switch {
 		case name == "photo" || name == "logo" || name == "featured":
-			return valueView{Kind: "photo", Class: "u-" + name, URL: x}
+			return valueView{Kind: "photo", Class: "u-" + name, URL: x, Alt: b.libraryAlt(x)}
 		case name == "video":
 			return valueView{Kind: "video", Class: "u-" + name, URL: x}
 		case name == "audio":

@@ -1460,7 +1460,6 @@ func TestSpec(t *testing.T) {
 			{"add value is not an array", `{"action": "update", "url": %q, "add": {"category": "three"}}`},
 			{"delete value is not an array", `{"action": "update", "url": %q, "delete": {"category": "one"}}`},
 			{"replace is an array", `{"action": "update", "url": %q, "replace": ["content"]}`},
-			{"no replace, add or delete", `{"action": "update", "url": %q}`},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -1469,6 +1468,13 @@ func TestSpec(t *testing.T) {
 				e.checkSource(t, u, want)
 			})
 		}
+		// Not malformed: Micropublish sends an update without an operation when nothing was
+		// edited. It succeeds and changes nothing (issue 7).
+		t.Run("no replace, add or delete is a no-op", func(t *testing.T) {
+			r := e.postRawJSON(t, full, []byte(fmt.Sprintf(`{"action": "update", "url": %q}`, u)))
+			e.expectChanged(t, "update", r, u)
+			e.checkSource(t, u, specWant{typ: want.typ, props: want.props, absent: []string{"updated"}})
+		})
 	})
 
 	t.Run("3.4.1 replace creates a property that does not exist", func(t *testing.T) {
