@@ -197,16 +197,20 @@ func (s *testServer) dataDir(t *testing.T, name string) string {
 	return filepath.Join(s.db.Dir(), name)
 }
 
-// clientDir holds raw requests as real clients send them, byte for byte, header order
-// included; sendRaw writes them to the server over a plain TCP connection.
-const clientDir = "../../testdata/clients"
+// testdataDir holds raw requests as real clients send them, byte for byte, header order
+// included (clients/, and the fixtures of requests/); sendRaw writes them to the server over a
+// plain TCP connection.
+const testdataDir = "../../testdata"
 
-// sendRaw sends testdata/clients/NAME.http exactly as written, after filling {{TOKEN}},
+// sendRaw sends testdata/clients/NAME.http (or testdata/DIR/NAME.http) exactly as written, after filling {{TOKEN}},
 // {{BASE}}, {{HOST}} and the placeholders in vars, and setting its Content-Length header (where
 // it has one) to the length of its body. Go's HTTP client would reorder and add headers.
 func (s *testServer) sendRaw(name, token string, vars map[string]string) (*http.Response, []byte) {
 	s.t.Helper()
-	raw, err := os.ReadFile(filepath.Join(clientDir, name+".http"))
+	if !strings.Contains(name, "/") {
+		name = "clients/" + name
+	}
+	raw, err := os.ReadFile(filepath.Join(testdataDir, name+".http"))
 	if err != nil {
 		s.t.Fatal(err)
 	}
