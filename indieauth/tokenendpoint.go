@@ -193,7 +193,7 @@ func (s *Server) TokenInfo(w http.ResponseWriter, r *http.Request) {
 		unauthorized(w)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"me": t.Me, "client_id": t.ClientID, "scope": t.Scope})
+	writeJSON(w, http.StatusOK, map[string]any{"me": s.cfg.Me.String(), "client_id": t.ClientID, "scope": t.Scope})
 }
 
 // Introspect is the introspection endpoint (RFC 7662): the caller proves itself with one of
@@ -213,7 +213,7 @@ func (s *Server) Introspect(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"active": false})
 		return
 	}
-	out := map[string]any{"active": true, "me": t.Me, "client_id": t.ClientID, "scope": t.Scope, "iat": t.IssuedAt.Unix()}
+	out := map[string]any{"active": true, "me": s.cfg.Me.String(), "client_id": t.ClientID, "scope": t.Scope, "iat": t.IssuedAt.Unix()}
 	if !t.ExpiresAt.IsZero() {
 		out["exp"] = t.ExpiresAt.Unix()
 	}

@@ -20,7 +20,10 @@ type Handler struct {
 	Limits Limits
 	// MediaEndpoint is the absolute URL of the media endpoint, advertised in q=config.
 	MediaEndpoint string
-	Log           *slog.Logger
+	// Me is the site's URL, which a GET with a token reports whatever me the token was minted
+	// with (a token from an older "micropubd token" may name http://localhost:8080/).
+	Me  string
+	Log *slog.Logger
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -38,7 +38,11 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request) {
 	switch q.Get("q") {
 	case "":
 		// A bare GET with a token tells the client whom the token speaks for.
-		body = map[string]any{"me": token.Me, "client_id": token.ClientID, "scope": token.Scope}
+		me := h.Me
+		if me == "" {
+			me = token.Me
+		}
+		body = map[string]any{"me": me, "client_id": token.ClientID, "scope": token.Scope}
 	case "config":
 		cats, err := h.Posts.Store.Categories(ctx, "", 0)
 		if err != nil {

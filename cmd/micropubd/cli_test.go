@@ -4,14 +4,32 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/micropubd/micropubd/storage"
 )
 
-func TestPasswd_ReadsOneLineFromANonTerminal(t *testing.T) {
+// servedDataDir is a data folder as "micropubd serve --url base" leaves it: a database that
+// records the site's URL.
+func servedDataDir(t *testing.T, base string) string {
+	t.Helper()
 	dir := t.TempDir()
+	db, err := storage.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, _ := url.Parse(base)
+	if err := recordSite(context.Background(), db, u, "Test Owner"); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestPasswd_ReadsOneLineFromANonTerminal(t *testing.T) {
+	dir := servedDataDir(t, "https://example.com/")
 	var out bytes.Buffer
 	err := setPassword(context.Background(), []string{"--data", dir}, strings.NewReader("a long password\n"), &out, io.Discard)
 	if err != nil {
@@ -59,7 +77,7 @@ func TestCLI_VersionAndBadInput(t *testing.T) {
 }
 
 func TestToken_PrintsTheTokenAloneOnTheLastLine(t *testing.T) {
-	dir := t.TempDir()
+	dir := servedDataDir(t, "https://example.com/")
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"token", "--data", dir, "--scope", "create media", "--client-id", "https://script.example/"}, &out, io.Discard); err != nil {
 		t.Fatal(err)

@@ -84,6 +84,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	if err := recordSite(ctx, db, base, *name); err != nil {
+		return err
+	}
 	if err := db.SweepFiles(ctx); err != nil {
 		return err
 	}

@@ -186,25 +186,6 @@ func specSetup(t *testing.T) *specEnv {
 		},
 	}
 
-	// Tokens, minted the way a user would before pointing a client at the site.
-	mints := []struct {
-		name, scope string
-		extra       []string
-	}{
-		{"full", "create update delete undelete media", nil},
-		{"client", "create update delete undelete media", []string{"--client-id", "https://client.example/"}},
-		{"create", "create", nil},
-		{"update", "update", nil},
-		{"delete", "delete", nil},
-	}
-	for _, m := range mints {
-		tok, err := e.mint(m.scope, m.extra, nil)
-		if err != nil {
-			t.Fatalf("minting the %q token: %v", m.name, err)
-		}
-		e.tok[m.name] = tok
-	}
-
 	port := specFreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	e.base = fmt.Sprintf("http://%s/", addr)
@@ -248,6 +229,26 @@ func specSetup(t *testing.T) *specEnv {
 			t.Fatalf("GET %s did not answer 200 within 20 s (last: %s)\noutput:\n%s", e.base, lastErr, e.logs.tail(8000))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Tokens, minted the way a user would once the server runs (it creates the database),
+	// before pointing a client at the site.
+	mints := []struct {
+		name, scope string
+		extra       []string
+	}{
+		{"full", "create update delete undelete media", nil},
+		{"client", "create update delete undelete media", []string{"--client-id", "https://client.example/"}},
+		{"create", "create", nil},
+		{"update", "update", nil},
+		{"delete", "delete", nil},
+	}
+	for _, m := range mints {
+		tok, err := e.mint(m.scope, m.extra, nil)
+		if err != nil {
+			t.Fatalf("minting the %q token: %v", m.name, err)
+		}
+		e.tok[m.name] = tok
 	}
 
 	// Fixture server for photos referenced by URL (the spec lets the server

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/micropubd/micropubd/indieauth"
+	"github.com/micropubd/micropubd/storage"
+)
+
+// serveInBackground runs "micropubd serve" with args until the test ends.
+func serveInBackground(t *testing.T, args ...string) {
+	t.Helper()
+	addr := freeAddr(t)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"serve", "--addr", addr}, args...), io.Discard, io.Discard) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	for i := 0; ; i++ {
+		if resp, err := http.Get("http://" + addr + "/"); err == nil {
+			resp.Body.Close()
+			return
+		}
+		if i > 100 {
+			t.Fatal("the server did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestOwner_TokenAndPasswdUseTheURLServeRecorded(t *testing.T) {
+	dir := t.TempDir()
+	serveInBackground(t, "--data", dir, "--url", "https://blog.example/", "--name", "Ada")
+
+	tests := []struct {
+		name    string
+		args    []string
+		env     string // MICROPUBD_URL, if set
+		wantOut string
+		wantErr string
+	}{
+		{"token without --url", []string{"token", "--data", dir}, "", "# token for https://blog.example/ ", ""},
+		{"token with the same --url", []string{"token", "--data", dir, "--url", "https://BLOG.example"}, "", "# token for https://blog.example/ ", ""},
+		{"token with another --url", []string{"token", "--data", dir, "--url", "http://localhost:8080/"}, "",
+			"", `--url http://localhost:8080/ does not match https://blog.example/`},
+		{"token with another MICROPUBD_URL", []string{"token", "--data", dir}, "http://localhost:8080/",
+			"", `does not match https://blog.example/, the URL the server of ` + dir + ` runs as`},
+		{"passwd", []string{"passwd", "--data", dir}, "", "Sign in at https://blog.example/auth/tokens", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.env != "" {
+				t.Setenv("MICROPUBD_URL", tt.env)
+			}
+			var out bytes.Buffer
+			err := setPasswordOrRun(tt.args, &out)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one saying %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(out.String(), tt.wantOut) {
+				t.Errorf("out %q, err %v; want %q", out.String(), err, tt.wantOut)
+			}
+		})
+	}
+	db, err := storage.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, token := range mustTokens(t, db) {
+		if token != "https://blog.example/" {
+			t.Errorf("a token was minted for %s", token)
+		}
+	}
+	if name, _ := db.Setting(context.Background(), settingName); name != "Ada" {
+		t.Errorf("recorded name = %q", name)
+	}
+}
+
+// setPasswordOrRun runs a command; passwd reads its password from a pipe.
+func setPasswordOrRun(args []string, out io.Writer) error {
+	if args[0] == "passwd" {
+		return setPassword(context.Background(), args[1:], strings.NewReader("a long password\n"), out, io.Discard)
+	}
+	return run(context.Background(), args, out, io.Discard)
+}
+
+func mustTokens(t *testing.T, db *storage.DB) []string {
+	list, err := db.ListTokens(context.Background(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mes []string
+	for _, tok := range list {
+		mes = append(mes, tok.Me)
+	}
+	return mes
+}
+
+func TestOwner_CommandsRefuseAFolderWithoutADatabase(t *testing.T) {
+	for _, cmd := range []string{"token", "passwd"} {
+		t.Run(cmd, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "dta") // a typo for data
+			path := filepath.Join(dir, "micropubd.db")
+			err := setPasswordOrRun([]string{cmd, "--data", dir}, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), "no database at "+path) || !strings.Contains(err.Error(), "micropubd serve") {
+				t.Errorf("err = %v, want one naming %s and serve", err, path)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Errorf("%s created %s", cmd, dir)
+			}
+		})
+	}
+}
+
+func TestOwner_VerificationAnswersReportTheServersMe(t *testing.T) {
+	srv := newTestServer(t)
+	// A token minted by an older "micropubd token" that did not know --url.
+	stale, _, err := (&indieauth.Tokens{Store: srv.db, Me: "http://localhost:8080/"}).Mint(context.Background(), "", "create", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := srv.get(srv.base+"micropub", stale)
+	if me := decodeJSON(t, body)["me"]; me != srv.base {
+		t.Errorf("GET /micropub: me = %v, want %s", me, srv.base)
+	}
+	_, body = srv.get(srv.base+"token", stale)
+	if me := decodeJSON(t, body)["me"]; me != srv.base {
+		t.Errorf("GET /token: me = %v, want %s", me, srv.base)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.base+"token/introspect", strings.NewReader(url.Values{"token": {stale}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+srv.token)
+	_, body = srv.do(req)
+	if me := decodeJSON(t, body)["me"]; me != srv.base {
+		t.Errorf("introspection: me = %v, want %s", me, srv.base)
+	}
+}
