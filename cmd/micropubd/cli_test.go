@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"io"
 	"net/url"
 	"strings"
@@ -92,5 +94,26 @@ func TestToken_PrintsTheTokenAloneOnTheLastLine(t *testing.T) {
 	list, _ := db.ListTokens(context.Background(), testNow)
 	if len(list) != 1 || list[0].Scope != "create media" || list[0].ClientID != "https://script.example/" || bytes.Contains(list[0].Hash, []byte(token)) {
 		t.Errorf("stored %+v", list)
+	}
+}
+
+func TestCLI_HelpListsTheCommands(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"serve", "--help"}, {"help"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), args, &stdout, &stderr)
+			if err != nil && !errors.Is(err, flag.ErrHelp) {
+				t.Fatal(err)
+			}
+			out := stdout.String() + stderr.String()
+			for _, want := range []string{"micropubd [serve]", "micropubd token", "micropubd passwd", "micropubd version"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("the help does not list %q:\n%s", want, out)
+				}
+			}
+			if args[0] != "help" && !strings.Contains(out, "-addr") {
+				t.Errorf("the help does not show the serve flags:\n%s", out)
+			}
+		})
 	}
 }
