@@ -310,7 +310,7 @@ func (h *MediaHandler) delete(ctx context.Context, rawURL string) error {
 func (h *MediaHandler) serveQuery(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	if _, err := authenticate(ctx, h.Tokens, BearerToken(r), q.Get("access_token")); err != nil {
+	if _, err := authenticate(ctx, h.Tokens, r.Header.Get("Authorization"), q.Get("access_token")); err != nil {
 		h.fail(w, r, err)
 		return
 	}

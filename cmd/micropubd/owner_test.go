@@ -152,3 +152,35 @@ func TestOwner_VerificationAnswersReportTheServersMe(t *testing.T) {
 		t.Errorf("introspection: me = %v, want %s", me, srv.base)
 	}
 }
+
+func TestOwner_AuthorizationWithoutBearerSaysHowToWriteIt(t *testing.T) {
+	srv := newTestServer(t)
+	const want = `Authorization: Bearer TOKEN`
+	// curl -H "Authorization: $TOKEN" -d h=entry -d "content=Hello world", byte for byte.
+	resp, body := srv.sendRaw("curl-create-without-bearer", srv.token, nil)
+	wantError(t, resp, body, http.StatusUnauthorized, "unauthorized")
+	if !strings.Contains(string(body), want) {
+		t.Errorf("POST /micropub: %s", body)
+	}
+	for _, tt := range []struct{ method, path string }{
+		{http.MethodGet, "micropub?q=config"},
+		{http.MethodGet, "micropub/media?q=source"},
+		{http.MethodGet, "token"},
+	} {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, srv.base+tt.path, nil)
+			req.Header.Set("Authorization", srv.token)
+			resp, body := srv.do(req)
+			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), want) {
+				t.Errorf("%d %s", resp.StatusCode, body)
+			}
+		})
+	}
+	// A token in the body still works beside an Authorization header of another scheme.
+	req, _ := http.NewRequest(http.MethodPost, srv.base+"micropub", strings.NewReader("content=x&access_token="+srv.token))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Basic "+srv.token)
+	if resp, body := srv.do(req); resp.StatusCode != http.StatusCreated {
+		t.Errorf("body token beside a Basic header: %d %s", resp.StatusCode, body)
+	}
+}
