@@ -12,9 +12,11 @@ import (
 	_ "image/jpeg" // ...
 	_ "image/png"  // ...
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,6 +70,11 @@ var mediaTypes = map[string]string{
 	"audio/wave":      ".wav",
 	"audio/flac":      ".flac",
 	"audio/aac":       ".aac",
+}
+
+// acceptedTypes lists the accepted types, in order.
+func acceptedTypes() []string {
+	return slices.Sorted(maps.Keys(mediaTypes))
 }
 
 // URL returns the absolute URL a stored file is served at.
@@ -133,7 +140,8 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 	ext, ok := mediaTypes[mimeType]
 	if !ok {
 		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedType,
-			Description: fmt.Sprintf("files of type %s are not accepted; send an image, video or audio file", mimeType)}
+			Description: fmt.Sprintf("files of type %s (detected from the file's bytes) are not accepted; send an image, video or audio file of one of these types: %s",
+				mimeType, strings.Join(acceptedTypes(), ", "))}
 	}
 	tmp, err := s.Store.CreateTemp()
 	if err != nil {
@@ -220,6 +228,17 @@ func (h *headWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// isSVG reports whether a file starts as an SVG document does: an XML declaration, a doctype or
+// comments, then an svg element.
+func isSVG(head []byte) bool {
+	s := strings.ToLower(string(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")))
+	if !strings.HasPrefix(s, "<") {
+		return false
+	}
+	i := strings.Index(s, "<svg")
+	return i >= 0 && (i == 0 || strings.HasPrefix(s, "<?xml") || strings.HasPrefix(s, "<!doctype svg") || strings.HasPrefix(s, "<!--"))
+}
+
 // DetectType names the type of a file from its first bytes. The ISO media formats are told
 // apart by their ftyp brand, which net/http's sniffer does not do.
 func DetectType(head []byte) string {
@@ -247,6 +266,9 @@ func DetectType(head []byte) string {
 	}
 	if len(head) >= 2 && head[0] == 0xFF && head[1]&0xE0 == 0xE0 && head[1]&0x06 != 0 {
 		return "audio/mpeg" // an MPEG audio frame without an ID3 tag
+	}
+	if isSVG(head) {
+		return "image/svg+xml" // which net/http's sniffer calls text/xml or text/plain
 	}
 	t := http.DetectContentType(head)
 	switch t {

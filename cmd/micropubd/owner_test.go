@@ -184,3 +184,27 @@ func TestOwner_AuthorizationWithoutBearerSaysHowToWriteIt(t *testing.T) {
 		t.Errorf("body token beside a Basic header: %d %s", resp.StatusCode, body)
 	}
 }
+
+func TestOwner_RefusedSVGUploadNamesItsTypeAndTheAcceptedOnes(t *testing.T) {
+	srv := newTestServer(t)
+	svgs := map[string]string{
+		"with an XML declaration": `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>`,
+		"bare svg element":        `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle r="4"/></svg>`,
+	}
+	for name, svg := range svgs {
+		t.Run(name, func(t *testing.T) {
+			resp, body := srv.upload(srv.token, "logo.svg", "image/svg+xml", []byte(svg), nil)
+			wantError(t, resp, body, http.StatusUnsupportedMediaType, "unsupported_media_type")
+			ct, mp := multipartBody(t, map[string]string{"content": "a logo"}, "photo", "logo.svg", []byte(svg))
+			resp2, body2 := srv.post(ct, mp, srv.token)
+			wantError(t, resp2, body2, http.StatusUnsupportedMediaType, "unsupported_media_type")
+			for _, desc := range []string{decodeJSON(t, body)["error_description"].(string), decodeJSON(t, body2)["error_description"].(string)} {
+				for _, want := range []string{"image/svg+xml", "image/jpeg", "image/png", "video/mp4", "audio/mpeg"} {
+					if !strings.Contains(desc, want) {
+						t.Errorf("the refusal does not name %s: %s", want, desc)
+					}
+				}
+			}
+		})
+	}
+}
