@@ -130,7 +130,7 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 	head := make([]byte, 512)
 	n, err := io.ReadFull(r, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return nil, readError(err)
+		return nil, readError(err, maxSize)
 	}
 	head = head[:n]
 	if n == 0 {
@@ -151,12 +151,11 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 	size, err := io.Copy(tmp, io.MultiReader(bytes.NewReader(head), io.LimitReader(r, maxSize+1-int64(n))))
 	if err != nil {
 		u.Discard()
-		return nil, readError(err)
+		return nil, readError(err, maxSize)
 	}
 	if size > maxSize {
 		u.Discard()
-		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
-			Description: fmt.Sprintf("the file is larger than the limit of %d bytes", maxSize)}
+		return nil, errTooLarge("the file", maxSize, uploadLimitFlag)
 	}
 	if mimeType == "image/jpeg" && !s.KeepLocation {
 		if _, err := stripJPEGLocation(tmp, size); err != nil {
@@ -205,12 +204,12 @@ func (s *MediaService) Commit(ctx context.Context, u *Upload) (*micropubd.Media,
 	return saved, nil
 }
 
-// readError turns a failed read of the request body into an answer: 413 when the body hit
-// its size limit.
-func readError(err error) error {
+// readError turns a failed read of a multipart request body into an answer: 413 when the body
+// hit its size limit, which is the upload limit.
+func readError(err error, uploadLimit int64) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return errTooLarge(mbe.Limit)
+		return errTooLarge("the request", uploadLimit, uploadLimitFlag)
 	}
 	return errInvalid("the upload could not be read: %v", err)
 }

@@ -223,7 +223,7 @@ func (h *MediaHandler) readMultipart(r *http.Request, header string) (*mediaRequ
 			break
 		}
 		if err != nil {
-			return fail(readError(err))
+			return fail(readError(err, h.Limits.withDefaults().Upload))
 		}
 		name := part.FormName()
 		if name == "file" || name == "file[]" || (part.FileName() != "" && req.upload == nil) {
@@ -250,7 +250,7 @@ func (h *MediaHandler) readMultipart(r *http.Request, header string) (*mediaRequ
 		}
 		value, err := io.ReadAll(io.LimitReader(part, fieldLimit+1))
 		if err != nil {
-			return fail(readError(err))
+			return fail(readError(err, h.Limits.withDefaults().Upload))
 		}
 		if len(value) > fieldLimit {
 			return fail(errInvalid("the field %q is too long", name))

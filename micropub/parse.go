@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -140,7 +142,7 @@ func readMultipart(r *http.Request, limits Limits, files FileReceiver) (map[stri
 			return values, uploads, nil
 		}
 		if err != nil {
-			return fail(readError(err))
+			return fail(readError(err, limits.Upload))
 		}
 		name := part.FormName()
 		if name == "" {
@@ -149,12 +151,11 @@ func readMultipart(r *http.Request, limits Limits, files FileReceiver) (map[stri
 		if part.FileName() == "" {
 			data, err := io.ReadAll(io.LimitReader(part, limits.Body-text+1))
 			if err != nil {
-				return fail(readError(err))
+				return fail(readError(err, limits.Upload))
 			}
 			text += int64(len(data))
 			if text > limits.Body {
-				return fail(&Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
-					Description: fmt.Sprintf("the text fields are larger than the limit of %d bytes", limits.Body)})
+				return fail(errTooLarge("the text fields of the request", limits.Body, bodyLimitFlag))
 			}
 			values[name] = append(values[name], string(data))
 			continue
@@ -187,9 +188,22 @@ func discardFiles(files []File) {
 	}
 }
 
-func errTooLarge(limit int64) *Error {
+// The server flags that set the limits, named in 413 answers so that the owner knows what to
+// change.
+const (
+	bodyLimitFlag   = "--body-limit (MICROPUBD_BODY_LIMIT)"
+	uploadLimitFlag = "--upload-limit (MICROPUBD_UPLOAD_LIMIT)"
+)
+
+// errTooLarge is the 413 answer for what went over a limit set with flag.
+func errTooLarge(what string, limit int64, flag string) *Error {
 	return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
-		Description: fmt.Sprintf("the request body is larger than the limit of %d bytes", limit)}
+		Description: fmt.Sprintf("%s is larger than the limit of %s, set with the server's %s", what, megabytes(limit), flag)}
+}
+
+// megabytes writes a size in MB (of 1024 KB), to two decimals at most.
+func megabytes(n int64) string {
+	return strconv.FormatFloat(math.Round(float64(n)/(1<<20)*100)/100, 'f', -1, 64) + " MB"
 }
 
 // readBody reads a form-encoded or JSON body; an empty one is an error unless allowEmpty (the
@@ -198,7 +212,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, allowEmpty bo
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return nil, errTooLarge(limit)
+		return nil, errTooLarge("the request body", limit, bodyLimitFlag)
 	}
 	if err != nil {
 		return nil, errInvalid("the request body could not be read: %v", err)

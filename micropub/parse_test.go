@@ -195,7 +195,7 @@ type readAll struct{}
 
 func (readAll) ReceiveFile(r io.Reader, _ string) (*Upload, error) {
 	if _, err := io.Copy(io.Discard, r); err != nil {
-		return nil, readError(err)
+		return nil, readError(err, DefaultLimits.Upload)
 	}
 	return &Upload{}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/micropubd/micropubd/indieauth"
+	"github.com/micropubd/micropubd/micropub"
 	"github.com/micropubd/micropubd/storage"
 )
 
@@ -204,6 +205,36 @@ func TestOwner_RefusedSVGUploadNamesItsTypeAndTheAcceptedOnes(t *testing.T) {
 						t.Errorf("the refusal does not name %s: %s", want, desc)
 					}
 				}
+			}
+		})
+	}
+}
+
+func TestOwner_413NamesTheFlagAndTheLimitInMB(t *testing.T) {
+	srv := newTestServer(t, func(c *serverConfig) { c.Limits = micropub.Limits{Body: 1 << 20, Upload: 2 << 20} })
+	big := strings.Repeat("a", 1<<20+1)
+	gif := bigGIF(t) // over 2 MB
+	textCT, textBody := multipartBody(t, map[string]string{"content": big}, "photo", "p.png", readFixture(t, fixtureDir+"/media/pixel.png"))
+	fileCT, fileBody := multipartBody(t, map[string]string{"content": "big"}, "photo", "noise.gif", gif)
+	tests := []struct {
+		name string
+		send func() (*http.Response, []byte)
+		want string
+	}{
+		{"form body", func() (*http.Response, []byte) { return srv.postForm("content=" + big) }, "--body-limit (MICROPUBD_BODY_LIMIT)"},
+		{"JSON body", func() (*http.Response, []byte) {
+			return srv.postJSON(`{"type":["h-entry"],"properties":{"content":["` + big + `"]}}`)
+		}, "--body-limit (MICROPUBD_BODY_LIMIT)"},
+		{"multipart text fields", func() (*http.Response, []byte) { return srv.post(textCT, textBody, srv.token) }, "limit of 1 MB, set with the server's --body-limit"},
+		{"multipart create file", func() (*http.Response, []byte) { return srv.post(fileCT, fileBody, srv.token) }, "limit of 2 MB, set with the server's --upload-limit"},
+		{"media upload", func() (*http.Response, []byte) { return srv.upload(srv.token, "noise.gif", "image/gif", gif, nil) }, "limit of 2 MB, set with the server's --upload-limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := tt.send()
+			wantError(t, resp, body, http.StatusRequestEntityTooLarge, "request_too_large")
+			if desc := decodeJSON(t, body)["error_description"].(string); !strings.Contains(desc, tt.want) || !strings.Contains(desc, " MB") {
+				t.Errorf("description %q does not say %q", desc, tt.want)
 			}
 		})
 	}
