@@ -98,6 +98,9 @@ func (s *Service) Create(ctx context.Context, req *Request, opts CreateOptions) 
 	if len(req.Type) != 1 {
 		return nil, errInvalid("a post has exactly one type, got %d", len(req.Type))
 	}
+	if !Rendered(strings.TrimPrefix(req.Type[0], "h-")) {
+		return nil, errInvalid("%s is not a type this site publishes: send %s", req.Type[0], renderedTypes)
+	}
 	p := &micropubd.Post{
 		Type:       strings.TrimPrefix(req.Type[0], "h-"),
 		Properties: cloneProperties(req.Properties),

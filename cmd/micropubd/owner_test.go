@@ -239,3 +239,31 @@ func TestOwner_413NamesTheFlagAndTheLimitInMB(t *testing.T) {
 		})
 	}
 }
+
+func TestOwner_UnknownTypesAreRefusedNamingTheSupportedOnes(t *testing.T) {
+	srv := newTestServer(t)
+	tests := []struct{ name, contentType, body string }{
+		{"form h=bogus", "application/x-www-form-urlencoded", "h=bogus&content=hello"},
+		{"form h=review", "application/x-www-form-urlencoded", "h=review&name=A+book&rating=5"},
+		{"JSON h-bogus", "application/json", `{"type":["h-bogus"],"properties":{"content":["hello"]}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := srv.post(tt.contentType, tt.body, srv.token)
+			wantError(t, resp, body, http.StatusBadRequest, "invalid_request")
+			desc := decodeJSON(t, body)["error_description"].(string)
+			for _, want := range []string{"h-entry", "h-event", "h-card", "h-cite"} {
+				if !strings.Contains(desc, want) {
+					t.Errorf("%q does not name %s", desc, want)
+				}
+			}
+		})
+	}
+	if items := srv.query(url.Values{"q": {"source"}})["items"].([]any); len(items) != 0 {
+		t.Errorf("a refused type was stored: %v", items)
+	}
+	_, home := srv.get(srv.base, "")
+	if strings.Contains(string(home), "h-bogus") {
+		t.Error("the homepage shows an h-bogus post")
+	}
+}
