@@ -191,9 +191,9 @@ func readMediaAction(w http.ResponseWriter, r *http.Request, mediaType string, l
 			fields[k] = s
 		}
 	default:
-		values, err := url.ParseQuery(string(body))
+		values, err := parseFormBody(body)
 		if err != nil {
-			return nil, errInvalid("the form-encoded body is malformed: %v", err)
+			return nil, err
 		}
 		for k, v := range values {
 			fields[k] = v[0]

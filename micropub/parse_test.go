@@ -199,3 +199,15 @@ func (readAll) ReceiveFile(r io.Reader, _ string) (*Upload, error) {
 	}
 	return &Upload{}, nil
 }
+
+func TestParseRequest_SemicolonInAFormValueIsLiteral(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/micropub", strings.NewReader("content=x&location=geo:45.5,-122.6;u=35"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req, err := ParseRequest(httptest.NewRecorder(), r, Limits{}, readAll{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := req.Properties.First("location"); got != "geo:45.5,-122.6;u=35" {
+		t.Errorf("location = %q", got)
+	}
+}

@@ -361,7 +361,58 @@ func (s *Service) derive(p *micropubd.Post) error {
 	// Keep the client's offset, but in one canonical format.
 	p.Properties["published"] = []any{t.Format(time.RFC3339)}
 	p.PostType = DiscoverPostType(p.Type, p.Properties)
+	return checkURLs(p.Properties, "")
+}
+
+// urlProperties are rendered as links or media, so their values must be http or https URLs:
+// a javascript: photo would render as a broken image, a file: reply as a dead link.
+var urlProperties = []string{"photo", "video", "audio", "logo", "featured", "url", "in-reply-to", "like-of",
+	"repost-of", "bookmark-of", "quotation-of", "syndication"}
+
+// checkURLs checks the URL-valued properties of props, and of the objects nested in them;
+// location and geo may be geo: URIs, which must then be valid.
+func checkURLs(props micropubd.Properties, in string) error {
+	for name, vals := range props {
+		for _, v := range vals {
+			s, isString := v.(string)
+			obj, _ := v.(map[string]any)
+			if value, ok := obj["value"].(string); ok && obj["type"] == nil {
+				s, isString = value, true // {"value": url, "alt": text}
+			}
+			switch {
+			case obj["type"] != nil:
+				nested, _ := obj["properties"].(map[string]any)
+				inner := micropubd.Properties{}
+				for k, list := range nested {
+					inner[k], _ = list.([]any)
+				}
+				if err := checkURLs(inner, name); err != nil {
+					return err
+				}
+			case !isString:
+			case (name == "location" || name == "geo") && len(s) >= 4 && strings.EqualFold(s[:4], "geo:"):
+				if _, ok := micropubd.ParseGeoURI(s); !ok {
+					return errInvalid("%s%s: %q is not a geo URI such as geo:45.52345,-122.67621;u=35", name, within(in), s)
+				}
+			case slices.Contains(urlProperties, name) && !httpURL(s):
+				return errInvalid("%s%s must be an http or https URL, not %q", name, within(in), s)
+			}
+		}
+	}
 	return nil
+}
+
+func within(parent string) string {
+	if parent == "" {
+		return ""
+	}
+	return " (in " + parent + ")"
+}
+
+// httpURL reports whether s is an absolute http or https URL with a host.
+func httpURL(s string) bool {
+	u, err := url.Parse(strings.TrimSpace(s))
+	return err == nil && (strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")) && u.Host != ""
 }
 
 func (s *Service) syndicationTargets(vals []any) ([]string, error) {

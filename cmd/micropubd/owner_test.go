@@ -267,3 +267,46 @@ func TestOwner_UnknownTypesAreRefusedNamingTheSupportedOnes(t *testing.T) {
 		t.Error("the homepage shows an h-bogus post")
 	}
 }
+
+func TestOwner_URLPropertiesAcceptOnlyHTTPAndGeoForLocation(t *testing.T) {
+	srv := newTestServer(t)
+	refused := []struct{ name, body, property string }{
+		{"javascript photo", "content=x&photo=javascript:alert(1)", "photo"},
+		{"data video", "content=x&video=data:video/mp4;base64,AAAA", "video"},
+		{"file audio", "content=x&audio=file:///etc/passwd", "audio"},
+		{"relative url", "content=x&url=/elsewhere", "url"},
+		{"ftp reply", "content=x&in-reply-to=ftp://example.com/post", "in-reply-to"},
+		{"mailto like", "like-of=mailto:a@example.com", "like-of"},
+		{"no host repost", "repost-of=https:///x", "repost-of"},
+		{"text bookmark", "bookmark-of=my+favourite+site", "bookmark-of"},
+		{"javascript syndication", "content=x&syndication=javascript:void(0)", "syndication"},
+		{"photo object", `{"type":["h-entry"],"properties":{"photo":[{"value":"javascript:alert(1)","alt":"x"}]}}`, "photo"},
+		{"nested h-cite url", `{"type":["h-entry"],"properties":{"in-reply-to":[{"type":["h-cite"],"properties":{"url":["javascript:alert(1)"]}}],"content":["x"]}}`, "url (in in-reply-to)"},
+		{"invalid geo location", "content=x&location=geo:91,200", "location"},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			var resp *http.Response
+			var body []byte
+			if strings.HasPrefix(tt.body, "{") {
+				resp, body = srv.postJSON(tt.body)
+			} else {
+				resp, body = srv.postForm(tt.body)
+			}
+			wantError(t, resp, body, http.StatusBadRequest, "invalid_request")
+			if desc := decodeJSON(t, body)["error_description"].(string); !strings.HasPrefix(desc, tt.property) {
+				t.Errorf("%q does not start with the property %s", desc, tt.property)
+			}
+		})
+	}
+	if items := srv.query(url.Values{"q": {"source"}})["items"].([]any); len(items) != 0 {
+		t.Fatalf("refused posts were stored: %v", items)
+	}
+	// http, https (any case), geo: for location, and text locations are fine.
+	loc := srv.create("content=x&photo=HTTPS://photos.example/a.jpg&in-reply-to=http://example.com/post" +
+		"&location=geo:45.52345,-122.67621;u=35")
+	srv.create("content=y&location=Portland,+Oregon")
+	// An update is held to the same rule.
+	resp, body := srv.postJSON(`{"action":"update","url":"` + loc + `","replace":{"photo":["javascript:alert(1)"]}}`)
+	wantError(t, resp, body, http.StatusBadRequest, "invalid_request")
+}
