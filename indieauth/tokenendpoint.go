@@ -181,26 +181,30 @@ func (s *Server) bearer(r *http.Request) (*micropubd.Token, bool) {
 	return t, err == nil
 }
 
-func unauthorized(w http.ResponseWriter) {
+func unauthorized(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-	oauthError(w, http.StatusUnauthorized, "invalid_token", "a valid Bearer token is required")
+	desc := "a valid Bearer token is required"
+	if scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " "); scheme != "" && !strings.EqualFold(scheme, "Bearer") {
+		desc = `the Authorization header must read "Authorization: Bearer TOKEN", with the word Bearer before the token`
+	}
+	oauthError(w, http.StatusUnauthorized, "invalid_token", desc)
 }
 
 // TokenInfo is the legacy GET of the token endpoint: who a Bearer token speaks for (Aperture).
 func (s *Server) TokenInfo(w http.ResponseWriter, r *http.Request) {
 	t, ok := s.bearer(r)
 	if !ok {
-		unauthorized(w)
+		unauthorized(w, r)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"me": t.Me, "client_id": t.ClientID, "scope": t.Scope})
+	writeJSON(w, http.StatusOK, map[string]any{"me": s.cfg.Me.String(), "client_id": t.ClientID, "scope": t.Scope})
 }
 
 // Introspect is the introspection endpoint (RFC 7662): the caller proves itself with one of
 // the owner's tokens, and learns whether token is active.
 func (s *Server) Introspect(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.bearer(r); !ok {
-		unauthorized(w)
+		unauthorized(w, r)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -213,7 +217,7 @@ func (s *Server) Introspect(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"active": false})
 		return
 	}
-	out := map[string]any{"active": true, "me": t.Me, "client_id": t.ClientID, "scope": t.Scope, "iat": t.IssuedAt.Unix()}
+	out := map[string]any{"active": true, "me": s.cfg.Me.String(), "client_id": t.ClientID, "scope": t.Scope, "iat": t.IssuedAt.Unix()}
 	if !t.ExpiresAt.IsZero() {
 		out["exp"] = t.ExpiresAt.Unix()
 	}
@@ -224,7 +228,7 @@ func (s *Server) Introspect(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Userinfo(w http.ResponseWriter, r *http.Request) {
 	t, ok := s.bearer(r)
 	if !ok {
-		unauthorized(w)
+		unauthorized(w, r)
 		return
 	}
 	if !slices.Contains(t.Scopes(), "profile") {

@@ -18,18 +18,23 @@ type TokenVerifier interface {
 
 // BearerToken returns the token of an "Authorization: Bearer" header, or "".
 func BearerToken(r *http.Request) string {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	return bearerOf(r.Header.Get("Authorization"))
+}
+
+func bearerOf(header string) string {
+	scheme, token, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return ""
 	}
 	return strings.TrimSpace(token)
 }
 
-// headerToken returns the request's Authorization: Bearer token, verified if there is one, so
-// that a POST with a bad header token is refused before its body (perhaps a large upload) is read.
+// headerToken returns the request's Authorization header, its Bearer token verified if there is
+// one, so that a POST with a bad header token is refused before its body (perhaps a large
+// upload) is read.
 func headerToken(r *http.Request, v TokenVerifier) (string, error) {
-	header := BearerToken(r)
-	if header != "" {
+	header := r.Header.Get("Authorization")
+	if bearerOf(header) != "" {
 		if _, err := authenticate(r.Context(), v, header, ""); err != nil {
 			return "", err
 		}
@@ -37,17 +42,23 @@ func headerToken(r *http.Request, v TokenVerifier) (string, error) {
 	return header, nil
 }
 
-// authenticate verifies the token of a request that may carry it in its header, its body, or
-// both (Quill sends it twice); two different tokens are a malformed request.
+// authenticate verifies the token of a request that may carry it in its Authorization header
+// (given whole), its body, or both (Quill sends it twice); two different tokens are a malformed
+// request.
 func authenticate(ctx context.Context, v TokenVerifier, header, body string) (*micropubd.Token, error) {
-	token := header
+	bearer := bearerOf(header)
+	token := bearer
 	switch {
-	case header != "" && body != "":
-		if subtle.ConstantTimeCompare([]byte(header), []byte(body)) != 1 {
+	case bearer != "" && body != "":
+		if subtle.ConstantTimeCompare([]byte(bearer), []byte(body)) != 1 {
 			return nil, errInvalid("the request carries two different access tokens, in its header and its body")
 		}
-	case header == "":
+	case bearer == "":
 		token = body
+	}
+	if token == "" && strings.TrimSpace(header) != "" {
+		return nil, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
+			Description: `the Authorization header must read "Authorization: Bearer TOKEN", with the word Bearer before the token`}
 	}
 	if token == "" {
 		return nil, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,

@@ -20,7 +20,10 @@ type Handler struct {
 	Limits Limits
 	// MediaEndpoint is the absolute URL of the media endpoint, advertised in q=config.
 	MediaEndpoint string
-	Log           *slog.Logger
+	// Me is the site's URL, which a GET with a token reports whatever me the token was minted
+	// with (a token from an older "micropubd token" may name http://localhost:8080/).
+	Me  string
+	Log *slog.Logger
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -110,7 +113,11 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		h.log().InfoContext(ctx, "post updated", "url", h.Posts.URL(res.Post), "client_id", token.ClientID)
+		msg := "post updated"
+		if res.Unchanged {
+			msg = "post unchanged by an update"
+		}
+		h.log().InfoContext(ctx, msg, "url", h.Posts.URL(res.Post), "client_id", token.ClientID)
 		if res.Moved {
 			w.Header().Set("Location", h.Posts.URL(res.Post))
 			w.WriteHeader(http.StatusCreated)

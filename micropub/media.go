@@ -12,9 +12,11 @@ import (
 	_ "image/jpeg" // ...
 	_ "image/png"  // ...
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,6 +72,11 @@ var mediaTypes = map[string]string{
 	"audio/aac":       ".aac",
 }
 
+// acceptedTypes lists the accepted types, in order.
+func acceptedTypes() []string {
+	return slices.Sorted(maps.Keys(mediaTypes))
+}
+
 // URL returns the absolute URL a stored file is served at.
 func (s *MediaService) URL(m *micropubd.Media) string {
 	return s.prefix() + m.Name
@@ -123,7 +130,7 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 	head := make([]byte, 512)
 	n, err := io.ReadFull(r, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return nil, readError(err)
+		return nil, readError(err, maxSize)
 	}
 	head = head[:n]
 	if n == 0 {
@@ -133,7 +140,8 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 	ext, ok := mediaTypes[mimeType]
 	if !ok {
 		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedType,
-			Description: fmt.Sprintf("files of type %s are not accepted; send an image, video or audio file", mimeType)}
+			Description: fmt.Sprintf("files of type %s (detected from the file's bytes) are not accepted; send an image, video or audio file of one of these types: %s",
+				mimeType, strings.Join(acceptedTypes(), ", "))}
 	}
 	tmp, err := s.Store.CreateTemp()
 	if err != nil {
@@ -143,12 +151,11 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 	size, err := io.Copy(tmp, io.MultiReader(bytes.NewReader(head), io.LimitReader(r, maxSize+1-int64(n))))
 	if err != nil {
 		u.Discard()
-		return nil, readError(err)
+		return nil, readError(err, maxSize)
 	}
 	if size > maxSize {
 		u.Discard()
-		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
-			Description: fmt.Sprintf("the file is larger than the limit of %d bytes", maxSize)}
+		return nil, errTooLarge("the file", maxSize, uploadLimitFlag)
 	}
 	if mimeType == "image/jpeg" && !s.KeepLocation {
 		if _, err := stripJPEGLocation(tmp, size); err != nil {
@@ -197,12 +204,12 @@ func (s *MediaService) Commit(ctx context.Context, u *Upload) (*micropubd.Media,
 	return saved, nil
 }
 
-// readError turns a failed read of the request body into an answer: 413 when the body hit
-// its size limit.
-func readError(err error) error {
+// readError turns a failed read of a multipart request body into an answer: 413 when the body
+// hit its size limit, which is the upload limit.
+func readError(err error, uploadLimit int64) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return errTooLarge(mbe.Limit)
+		return errTooLarge("the request", uploadLimit, uploadLimitFlag)
 	}
 	return errInvalid("the upload could not be read: %v", err)
 }
@@ -218,6 +225,17 @@ func (h *headWriter) Write(p []byte) (int, error) {
 		h.buf.Write(p[:min(room, len(p))])
 	}
 	return len(p), nil
+}
+
+// isSVG reports whether a file starts as an SVG document does: an XML declaration, a doctype or
+// comments, then an svg element.
+func isSVG(head []byte) bool {
+	s := strings.ToLower(string(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")))
+	if !strings.HasPrefix(s, "<") {
+		return false
+	}
+	i := strings.Index(s, "<svg")
+	return i >= 0 && (i == 0 || strings.HasPrefix(s, "<?xml") || strings.HasPrefix(s, "<!doctype svg") || strings.HasPrefix(s, "<!--"))
 }
 
 // DetectType names the type of a file from its first bytes. The ISO media formats are told
@@ -247,6 +265,9 @@ func DetectType(head []byte) string {
 	}
 	if len(head) >= 2 && head[0] == 0xFF && head[1]&0xE0 == 0xE0 && head[1]&0x06 != 0 {
 		return "audio/mpeg" // an MPEG audio frame without an ID3 tag
+	}
+	if isSVG(head) {
+		return "image/svg+xml" // which net/http's sniffer calls text/xml or text/plain
 	}
 	t := http.DetectContentType(head)
 	switch t {

@@ -2,6 +2,7 @@ package micropub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -78,22 +79,28 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if req.action == ActionDelete {
-		// Deleting takes the media or delete scope itself: create covers uploading only.
-		if !token.Has(micropubd.ScopeMedia) && !token.Has(micropubd.ScopeDelete) && !token.Has(micropubd.ScopePost) {
+	switch req.action {
+	case "":
+	case ActionDelete, ActionUpdate:
+		// The scope that uploads (media, or create, which the Micro.blog app signs in with)
+		// also deletes unused uploads and sets their alt text; delete alone still may delete.
+		if !token.Allows(micropubd.ScopeMedia) && !(req.action == ActionDelete && token.Has(micropubd.ScopeDelete)) {
 			h.fail(w, r, &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scope: micropubd.ScopeMedia,
-				Description: "deleting files needs the media or delete scope"})
+				Description: req.action + " of an upload needs the media or create scope"})
 			return
 		}
-		if err := h.delete(ctx, req.url); err != nil {
+		do := h.delete
+		if req.action == ActionUpdate {
+			do = func(ctx context.Context, rawURL string) error { return h.setAlt(ctx, rawURL, req.alt) }
+		}
+		if err := do(ctx, req.url); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return
-	}
-	if req.action != "" {
-		h.fail(w, r, errInvalid("unknown action %q; the media endpoint knows delete", req.action))
+	default:
+		h.fail(w, r, errInvalid("unknown action %q; the media endpoint knows delete and update", req.action))
 		return
 	}
 	if err := requireScope(token, micropubd.ScopeMedia); err != nil {
@@ -101,7 +108,7 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.upload == nil {
-		h.fail(w, r, errInvalid(`the request has no file: send multipart/form-data with a part named "file"`))
+		h.fail(w, r, errInvalid(`the request has no file: send multipart/form-data with a part named "file", or action=delete (or action=update with alt) and a url`))
 		return
 	}
 	req.upload.Media.Alt = req.alt
@@ -123,30 +130,77 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 }
 
 // readRequest reads a media POST: multipart (streamed, so a large file goes straight to a temp
-// file next to the media folder) or a form-encoded or JSON delete.
+// file next to the media folder), or a form-encoded or JSON action (delete, or update of the alt
+// text). The action, url and alt may come in the query string instead of the body, with the
+// body empty, as the Micro.blog app sends them.
 func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request, header string) (*mediaRequest, error) {
 	limits := h.Limits.withDefaults()
-	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	query := actionQuery(r)
+	contentType := r.Header.Get("Content-Type")
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	if contentType == "" && query.Has("action") {
+		mediaType, err = "application/x-www-form-urlencoded", nil
+	}
 	if err != nil {
 		return nil, errInvalid("the request needs a Content-Type: multipart/form-data to upload")
 	}
+	var req *mediaRequest
 	switch mediaType {
 	case "multipart/form-data":
 		r.Body = http.MaxBytesReader(w, r.Body, limits.Upload+fieldLimit)
-		return h.readMultipart(r, header)
+		req, err = h.readMultipart(r, header)
 	case "application/x-www-form-urlencoded", "application/json":
-		req, err := ParseRequest(w, r, limits, nil)
-		if err != nil {
-			return nil, err
-		}
-		if req.Action != ActionDelete {
-			return nil, errInvalid(`send a file as multipart/form-data with a part named "file", or action=delete with a url`)
-		}
-		return &mediaRequest{accessToken: req.AccessToken, action: req.Action, url: req.URL}, nil
+		req, err = readMediaAction(w, r, mediaType, limits.Body, query.Has("action"))
 	default:
 		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedType,
 			Description: "upload files as multipart/form-data with a part named \"file\""}
 	}
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		field *string
+		name  string
+	}{{&req.action, "action"}, {&req.url, "url"}, {&req.alt, "alt"}} {
+		if *f.field == "" {
+			*f.field = query.Get(f.name)
+		}
+	}
+	return req, nil
+}
+
+// readMediaAction reads the fields of a form-encoded or JSON media request.
+func readMediaAction(w http.ResponseWriter, r *http.Request, mediaType string, limit int64, allowEmpty bool) (*mediaRequest, error) {
+	body, err := readBody(w, r, limit, allowEmpty)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]string{}
+	switch {
+	case len(body) == 0:
+	case mediaType == "application/json":
+		var doc map[string]any
+		if err := json.Unmarshal(body, &doc); err != nil || doc == nil {
+			return nil, errInvalid("the JSON body must be an object such as {\"action\": \"delete\", \"url\": \"...\"}")
+		}
+		for k, v := range doc {
+			s, ok := v.(string)
+			if !ok {
+				return nil, errInvalid("%s must be a string", k)
+			}
+			fields[k] = s
+		}
+	default:
+		values, err := parseFormBody(body)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range values {
+			fields[k] = v[0]
+		}
+	}
+	return &mediaRequest{accessToken: fields["access_token"], action: fields["action"], url: fields["url"],
+		alt: strings.TrimSpace(fields["alt"])}, nil
 }
 
 // readMultipart streams the parts; the token (header, or an access_token part before the file)
@@ -169,7 +223,7 @@ func (h *MediaHandler) readMultipart(r *http.Request, header string) (*mediaRequ
 			break
 		}
 		if err != nil {
-			return fail(readError(err))
+			return fail(readError(err, h.Limits.withDefaults().Upload))
 		}
 		name := part.FormName()
 		if name == "file" || name == "file[]" || (part.FileName() != "" && req.upload == nil) {
@@ -196,7 +250,7 @@ func (h *MediaHandler) readMultipart(r *http.Request, header string) (*mediaRequ
 		}
 		value, err := io.ReadAll(io.LimitReader(part, fieldLimit+1))
 		if err != nil {
-			return fail(readError(err))
+			return fail(readError(err, h.Limits.withDefaults().Upload))
 		}
 		if len(value) > fieldLimit {
 			return fail(errInvalid("the field %q is too long", name))
@@ -213,6 +267,21 @@ func (h *MediaHandler) readMultipart(r *http.Request, header string) (*mediaRequ
 		}
 	}
 	return req, nil
+}
+
+// setAlt records the alt text of an upload; posts that show the file without alt text of
+// their own use it.
+func (h *MediaHandler) setAlt(ctx context.Context, rawURL, alt string) error {
+	name := h.Media.NameOf(rawURL)
+	if name == "" {
+		return errInvalid("%q is not a file of this media endpoint", rawURL)
+	}
+	if _, err := h.Media.Store.MediaByName(ctx, name); errors.Is(err, micropubd.ErrNotFound) {
+		return errInvalid("there is no file at %s", rawURL)
+	} else if err != nil {
+		return err
+	}
+	return h.Media.Store.SetMediaAlt(ctx, name, strings.TrimSpace(alt))
 }
 
 // delete removes an upload that no post uses.
@@ -241,7 +310,7 @@ func (h *MediaHandler) delete(ctx context.Context, rawURL string) error {
 func (h *MediaHandler) serveQuery(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	if _, err := authenticate(ctx, h.Tokens, BearerToken(r), q.Get("access_token")); err != nil {
+	if _, err := authenticate(ctx, h.Tokens, r.Header.Get("Authorization"), q.Get("access_token")); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -51,42 +53,84 @@ type FileReceiver interface {
 // files received so far are discarded.
 func ParseRequest(w http.ResponseWriter, r *http.Request, limits Limits, files FileReceiver) (*Request, error) {
 	limits = limits.withDefaults()
+	query := actionQuery(r)
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if r.Header.Get("Content-Type") == "" && query.Get("action") != "" {
+		// POST /micropub?action=delete&url=... with no body, as the Micro.blog app sends it.
+		mediaType, err = "application/x-www-form-urlencoded", nil
+	}
 	if err != nil {
 		return nil, errInvalid("the request needs a Content-Type: application/x-www-form-urlencoded, multipart/form-data or application/json")
 	}
 	switch mediaType {
 	case "application/x-www-form-urlencoded":
-		body, err := readBody(w, r, limits.Body)
+		body, err := readBody(w, r, limits.Body, query.Has("action"))
 		if err != nil {
 			return nil, err
 		}
-		values, err := url.ParseQuery(string(body))
+		values, err := parseFormBody(body)
 		if err != nil {
-			return nil, errInvalid("the form-encoded body is malformed: %v", err)
+			return nil, err
 		}
-		return parseForm(values, nil)
+		return parseForm(fillFromQuery(values, query), nil)
 	case "multipart/form-data":
 		r.Body = http.MaxBytesReader(w, r.Body, limits.Upload)
 		values, uploads, err := readMultipart(r, limits, files)
 		if err != nil {
 			return nil, err
 		}
-		req, err := parseForm(values, uploads)
+		req, err := parseForm(fillFromQuery(values, query), uploads)
 		if err != nil {
 			discardFiles(uploads)
 			return nil, err
 		}
 		return req, nil
 	case "application/json":
-		body, err := readBody(w, r, limits.Body)
+		body, err := readBody(w, r, limits.Body, query.Has("action"))
 		if err != nil {
 			return nil, err
 		}
-		return parseJSON(body)
+		return parseJSON(body, query)
 	default:
 		return nil, errInvalid("unsupported Content-Type %q: send application/x-www-form-urlencoded, multipart/form-data or application/json", mediaType)
 	}
+}
+
+// parseFormBody reads a form-encoded body. Only & separates fields: a ; is part of a value, as
+// the WHATWG URL standard says (Go's url.ParseQuery refuses it), so that
+// location=geo:45.5,-122.6;u=35 typed into curl works.
+func parseFormBody(body []byte) (url.Values, error) {
+	values, err := url.ParseQuery(strings.ReplaceAll(string(body), ";", "%3B"))
+	if err != nil {
+		return nil, errInvalid("the form-encoded body is malformed: %v", err)
+	}
+	return values, nil
+}
+
+// actionQuery returns the action, url and alt a POST carries in its query string, which
+// clients such as the Micro.blog app use instead of the body. Nothing else is read from it.
+func actionQuery(r *http.Request) url.Values {
+	q := url.Values{}
+	for k, v := range r.URL.Query() {
+		if (k == "action" || k == "url" || k == "alt") && len(v) > 0 {
+			q.Set(k, v[0])
+		}
+	}
+	return q
+}
+
+// fillFromQuery takes the action, and the url of an action other than create, from the query
+// string where the body does not carry them.
+func fillFromQuery(values map[string][]string, query url.Values) map[string][]string {
+	if _, ok := values["action"]; !ok && query.Has("action") {
+		values["action"] = []string{query.Get("action")}
+	}
+	if a := values["action"]; len(a) > 0 && a[0] != ActionCreate {
+		if _, ok := values["url"]; !ok && query.Has("url") {
+			values["url"] = []string{query.Get("url")}
+		}
+	}
+	return values
 }
 
 // readMultipart streams a multipart body: text fields, up to the body limit in all, into
@@ -109,7 +153,7 @@ func readMultipart(r *http.Request, limits Limits, files FileReceiver) (map[stri
 			return values, uploads, nil
 		}
 		if err != nil {
-			return fail(readError(err))
+			return fail(readError(err, limits.Upload))
 		}
 		name := part.FormName()
 		if name == "" {
@@ -118,12 +162,11 @@ func readMultipart(r *http.Request, limits Limits, files FileReceiver) (map[stri
 		if part.FileName() == "" {
 			data, err := io.ReadAll(io.LimitReader(part, limits.Body-text+1))
 			if err != nil {
-				return fail(readError(err))
+				return fail(readError(err, limits.Upload))
 			}
 			text += int64(len(data))
 			if text > limits.Body {
-				return fail(&Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
-					Description: fmt.Sprintf("the text fields are larger than the limit of %d bytes", limits.Body)})
+				return fail(errTooLarge("the text fields of the request", limits.Body, bodyLimitFlag))
 			}
 			values[name] = append(values[name], string(data))
 			continue
@@ -156,21 +199,39 @@ func discardFiles(files []File) {
 	}
 }
 
-func errTooLarge(limit int64) *Error {
+// The server flags that set the limits, named in 413 answers so that the owner knows what to
+// change.
+const (
+	bodyLimitFlag   = "--body-limit (MICROPUBD_BODY_LIMIT)"
+	uploadLimitFlag = "--upload-limit (MICROPUBD_UPLOAD_LIMIT)"
+)
+
+// errTooLarge is the 413 answer for what went over a limit set with flag.
+func errTooLarge(what string, limit int64, flag string) *Error {
 	return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
-		Description: fmt.Sprintf("the request body is larger than the limit of %d bytes", limit)}
+		Description: fmt.Sprintf("%s is larger than the limit of %s, set with the server's %s", what, megabytes(limit), flag)}
 }
 
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+// megabytes writes a size in MB (of 1024 KB), to two decimals at most.
+func megabytes(n int64) string {
+	return strconv.FormatFloat(math.Round(float64(n)/(1<<20)*100)/100, 'f', -1, 64) + " MB"
+}
+
+// readBody reads a form-encoded or JSON body; an empty one is an error unless allowEmpty (the
+// request carries its action in its query string).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, allowEmpty bool) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return nil, errTooLarge(limit)
+		return nil, errTooLarge("the request body", limit, bodyLimitFlag)
 	}
 	if err != nil {
 		return nil, errInvalid("the request body could not be read: %v", err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
+		if allowEmpty {
+			return nil, nil
+		}
 		return nil, errInvalid("the request body is empty")
 	}
 	if !utf8.Valid(body) {
@@ -410,18 +471,29 @@ func nestedValue(tree map[string]any) (any, error) {
 }
 
 // parseJSON reads a JSON Micropub request: a create in microformats2 JSON, or an action.
-func parseJSON(body []byte) (*Request, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, errInvalid("the JSON body is malformed: %v", err)
+// The action and url may come from the query string instead (see actionQuery).
+func parseJSON(body []byte, query url.Values) (*Request, error) {
+	doc := map[string]any{}
+	if len(body) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		if err := dec.Decode(&doc); err != nil {
+			return nil, errInvalid("the JSON body is malformed: %v", err)
+		}
+		if dec.More() {
+			return nil, errInvalid("the JSON body has data after its object")
+		}
+		if doc == nil {
+			return nil, errInvalid("the JSON body must be an object")
+		}
 	}
-	if dec.More() {
-		return nil, errInvalid("the JSON body has data after its object")
+	if _, ok := doc["action"]; !ok && query.Has("action") {
+		doc["action"] = query.Get("action")
 	}
-	if doc == nil {
-		return nil, errInvalid("the JSON body must be an object")
+	if a, _ := doc["action"].(string); a != "" && a != ActionCreate {
+		if _, ok := doc["url"]; !ok && query.Has("url") {
+			doc["url"] = query.Get("url")
+		}
 	}
 	req := &Request{Commands: map[string][]any{}}
 	if a, ok := doc["action"]; ok {
@@ -494,11 +566,19 @@ func parseJSONCreate(req *Request, doc map[string]any) error {
 }
 
 func parseJSONUpdate(req *Request, doc map[string]any) error {
-	for k := range doc {
-		switch k {
-		case "action", "url", "replace", "add", "delete":
+	for k, v := range doc {
+		switch {
+		case k == "action" || k == "url" || k == "replace" || k == "add" || k == "delete":
+		case strings.HasPrefix(k, "mp-"):
+			// Commands at the top level, as Micropublish sends them ("mp-syndicate-to": [],
+			// "mp-slug": "new"), act as they do on a create.
+			vals, err := propertyValues(k, v, true)
+			if err != nil {
+				return err
+			}
+			req.Commands[k] = vals
 		default:
-			return errInvalid("an update takes replace, add and delete, not %q", k)
+			return errInvalid("an update takes replace, add and delete (and mp-* commands), not %q", k)
 		}
 	}
 	var err error
@@ -528,15 +608,19 @@ func parseJSONUpdate(req *Request, doc map[string]any) error {
 	default:
 		return errInvalid("delete must be a list of property names or an object of values to remove")
 	}
-	if len(req.Replace) == 0 && len(req.Add) == 0 && len(req.DeleteProps) == 0 && len(req.DeleteValues) == 0 {
-		return errInvalid("the update has no replace, add or delete operation")
-	}
+	// An update without any operation (Micropublish saving an unchanged form) is a no-op,
+	// not an error: the service answers it without writing.
 	return nil
 }
 
 // operation reads an update's replace/add/delete object, where every value must be a list.
+// An empty JSON array means no operation: PHP clients such as OwnYourSwarm encode an empty
+// object as [].
 func operation(op string, raw any) (micropubd.Properties, error) {
 	if raw == nil {
+		return nil, nil
+	}
+	if list, ok := raw.([]any); ok && len(list) == 0 {
 		return nil, nil
 	}
 	obj, ok := raw.(map[string]any)

@@ -141,7 +141,8 @@ func TestParseRequest_RejectsMalformed(t *testing.T) {
 		{"add not an object", "application/json", `{"action":"update","url":"https://example.com/a","add":["x"]}`, 400, "add must be an object"},
 		{"delete a string", "application/json", `{"action":"update","url":"https://example.com/a","delete":"content"}`, 400, "delete must be"},
 		{"delete list of numbers", "application/json", `{"action":"update","url":"https://example.com/a","delete":[1]}`, 400, "property names"},
-		{"update without operation", "application/json", `{"action":"update","url":"https://example.com/a"}`, 400, "no replace"},
+		{"replace a non-empty list", "application/json", `{"action":"update","url":"https://example.com/a","replace":["content"]}`, 400, "replace must be an object"},
+		{"update mp command not a value", "application/json", `{"action":"update","url":"https://example.com/a","mp-slug":[null]}`, 400, "null"},
 		{"update unknown member", "application/json", `{"action":"update","url":"https://example.com/a","set":{"a":["b"]}}`, 400, "not \"set\""},
 		{"update without url", "application/json", `{"action":"update","replace":{"content":["x"]}}`, 400, "url"},
 		{"delete with extra members", "application/json", `{"action":"delete","url":"https://example.com/a","properties":{}}`, 400, "only action and url"},
@@ -194,7 +195,19 @@ type readAll struct{}
 
 func (readAll) ReceiveFile(r io.Reader, _ string) (*Upload, error) {
 	if _, err := io.Copy(io.Discard, r); err != nil {
-		return nil, readError(err)
+		return nil, readError(err, DefaultLimits.Upload)
 	}
 	return &Upload{}, nil
+}
+
+func TestParseRequest_SemicolonInAFormValueIsLiteral(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/micropub", strings.NewReader("content=x&location=geo:45.5,-122.6;u=35"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req, err := ParseRequest(httptest.NewRecorder(), r, Limits{}, readAll{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := req.Properties.First("location"); got != "geo:45.5,-122.6;u=35" {
+		t.Errorf("location = %q", got)
+	}
 }

@@ -34,6 +34,19 @@ var PostTypes = []PostType{
 	{Type: "cite", Name: "Citation", H: "cite", Properties: []string{"name", "url", "author", "content"}},
 }
 
+// renderedTypes is the sentence naming the root types the site renders, for refusals.
+const renderedTypes = "h-entry (the default), h-event, h-card or h-cite"
+
+// Rendered reports whether the site renders posts of the root type t (without "h-"): others
+// would be published as pages nothing on the site understands.
+func Rendered(t string) bool {
+	switch t {
+	case "entry", "event", "card", "cite":
+		return true
+	}
+	return false
+}
+
 // DiscoverPostType names the kind of a post from its type and properties, following the
 // IndieWeb's Post Type Discovery algorithm.
 func DiscoverPostType(typ string, props micropubd.Properties) string {

@@ -22,7 +22,7 @@ const (
 func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	token, err := authenticate(ctx, h.Tokens, BearerToken(r), q.Get("access_token"))
+	token, err := authenticate(ctx, h.Tokens, r.Header.Get("Authorization"), q.Get("access_token"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -38,7 +38,11 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request) {
 	switch q.Get("q") {
 	case "":
 		// A bare GET with a token tells the client whom the token speaks for.
-		body = map[string]any{"me": token.Me, "client_id": token.ClientID, "scope": token.Scope}
+		me := h.Me
+		if me == "" {
+			me = token.Me
+		}
+		body = map[string]any{"me": me, "client_id": token.ClientID, "scope": token.Scope}
 	case "config":
 		cats, err := h.Posts.Store.Categories(ctx, "", 0)
 		if err != nil {
@@ -100,7 +104,7 @@ func (h *Handler) source(r *http.Request) (any, error) {
 	}
 	names := append(q["properties[]"], q["properties"]...)
 	if len(names) == 0 {
-		return sourceItem(p, false, ""), nil
+		return sourceItem(p, p.Properties), nil
 	}
 	props := micropubd.Properties{}
 	for _, n := range names {
@@ -180,20 +184,31 @@ func (h *Handler) sourceList(r *http.Request) (any, error) {
 	}
 	items := make([]any, 0, len(posts))
 	for _, p := range posts {
-		items = append(items, sourceItem(p, true, h.Posts.URL(p)))
+		items = append(items, listItem(p, h.Posts.URL(p)))
 	}
 	return map[string]any{"items": items, "paging": paging}, nil
 }
 
-// sourceItem is a post in microformats2 JSON. Listed items also carry their URL, since a
-// list is no use without it.
-func sourceItem(p *micropubd.Post, withURL bool, url string) map[string]any {
-	props := p.Properties
-	if withURL && len(props["url"]) == 0 {
-		props = cloneProperties(props)
-		props["url"] = []any{url}
-	}
+// sourceItem is a post in microformats2 JSON, with props as its properties.
+func sourceItem(p *micropubd.Post, props micropubd.Properties) map[string]any {
 	return map[string]any{"type": []string{"h-" + p.Type}, "properties": props}
+}
+
+// listItem is a post as the q=source listing gives it: as Micro.blog does, with uid its numeric
+// id (the Micro.blog app drops items whose uid is not a positive number) and url its permalink
+// first, since a list is no use without it. The single-post q=source and the page keep the
+// post's own uid.
+func listItem(p *micropubd.Post, permalink string) map[string]any {
+	props := cloneProperties(p.Properties)
+	urls := []any{permalink}
+	for _, u := range p.Properties["url"] {
+		if u != permalink {
+			urls = append(urls, u)
+		}
+	}
+	props["url"] = urls
+	props["uid"] = []any{p.ID}
+	return sourceItem(p, props)
 }
 
 func encodeCursor(p *micropubd.Post) string {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -100,6 +101,9 @@ func (s *Service) Create(ctx context.Context, req *Request, opts CreateOptions) 
 	if len(req.Type) != 1 {
 		return nil, errInvalid("a post has exactly one type, got %d", len(req.Type))
 	}
+	if !Rendered(strings.TrimPrefix(req.Type[0], "h-")) {
+		return nil, errInvalid("%s is not a type this site publishes: send %s", req.Type[0], renderedTypes)
+	}
 	p := &micropubd.Post{
 		Type:       strings.TrimPrefix(req.Type[0], "h-"),
 		Properties: cloneProperties(req.Properties),
@@ -164,84 +168,128 @@ type UpdateResult struct {
 	Post *micropubd.Post
 	// Moved is true when the update gave the post a new URL.
 	Moved bool
+	// Unchanged is true when the update asked for no change, or for none that changed the
+	// post: nothing was written and updated was not touched.
+	Unchanged bool
 }
 
-// Update applies an update request's replace, add and delete operations, in that order,
-// atomically: if the result is not a valid post nothing is changed.
+// Update applies an update request's replace, add and delete operations, in that order, and
+// its mp-* commands (mp-slug moves the post, mp-syndicate-to replaces its targets), atomically:
+// if the result is not a valid post nothing is changed. An update that changes nothing writes
+// nothing and leaves updated as it was.
 func (s *Service) Update(ctx context.Context, req *Request) (*UpdateResult, error) {
 	path, err := s.PathOf(req.URL)
 	if err != nil {
 		return nil, err
 	}
-	var moved bool
+	newSlug := ""
+	if vals, ok := req.Commands["mp-slug"]; ok {
+		newSlug = firstString(vals)
+	}
+	if vals, ok := req.Replace["mp-slug"]; ok {
+		newSlug = firstString(vals)
+	}
+	newSlug = truncateSlug(slug.Make(newSlug))
+	vals, setTargets := req.Commands["mp-syndicate-to"]
+	targets, err := s.syndicationTargets(vals)
+	if err != nil {
+		return nil, err
+	}
+	res := &UpdateResult{}
 	p, err := s.Store.UpdatePost(ctx, path, func(p *micropubd.Post) error {
 		if p.IsDeleted() {
 			return errInvalid("the post %s is deleted; undelete it first", req.URL)
 		}
-		props := cloneProperties(p.Properties)
-		newSlug := ""
-		for name, vals := range req.Replace {
-			if name == "mp-slug" {
-				newSlug = truncateSlug(slug.Make(firstString(vals)))
-				continue
-			}
-			if strings.HasPrefix(name, "mp-") {
-				continue
-			}
-			if len(vals) == 0 {
-				delete(props, name)
-				continue
-			}
-			props[name] = slices.Clone(vals)
-		}
-		for name, vals := range req.Add {
-			if strings.HasPrefix(name, "mp-") {
-				continue
-			}
-			props[name] = append(props[name], vals...)
-		}
-		for _, name := range req.DeleteProps {
-			delete(props, name)
-		}
-		for name, vals := range req.DeleteValues {
-			kept := props[name][:0:0]
-			for _, v := range props[name] {
-				if !slices.ContainsFunc(vals, func(d any) bool { return reflect.DeepEqual(d, v) }) {
-					kept = append(kept, v)
-				}
-			}
-			if len(kept) == 0 {
-				delete(props, name)
-			} else {
-				props[name] = kept
-			}
-		}
+		props := applyOperations(p.Properties, req)
 		if len(props["published"]) == 0 {
 			props["published"] = []any{p.Published.In(s.loc()).Format(time.RFC3339)}
 		}
-		props["updated"] = []any{s.now().Format(time.RFC3339)}
+		before := *p
+		before.Properties = cloneProperties(p.Properties)
 		p.Properties = props
 		if err := s.derive(p); err != nil {
 			return err
 		}
-		if newSlug != "" {
-			newPath := p.Path[:strings.LastIndexByte(p.Path, '/')+1] + newSlug
-			moved = newPath != p.Path
-			p.Path = newPath
+		if setTargets {
+			p.SyndicateTo = targets
 		}
+		if newSlug != "" {
+			p.Path = p.Path[:strings.LastIndexByte(p.Path, '/')+1] + newSlug
+		}
+		if unchanged(&before, p) {
+			res.Post, res.Unchanged = &before, true
+			return errUnchanged
+		}
+		res.Moved = p.Path != before.Path
+		p.Properties["updated"] = []any{s.now().Format(time.RFC3339)}
 		p.Updated = s.now()
 		return nil
 	})
-	if errors.Is(err, micropubd.ErrNotFound) {
+	switch {
+	case errors.Is(err, errUnchanged):
+		return res, nil
+	case errors.Is(err, micropubd.ErrNotFound):
 		return nil, errInvalid("there is no post at %s", req.URL)
-	}
-	if errors.Is(err, micropubd.ErrConflict) {
+	case errors.Is(err, micropubd.ErrConflict):
 		return nil, errInvalid("another post already has that URL; choose another mp-slug")
-	}
-	if err != nil {
+	case err != nil:
 		return nil, err
 	}
-	return &UpdateResult{Post: p, Moved: moved}, nil
+	res.Post = p
+	return res, nil
+}
+
+// errUnchanged stops an update transaction that would change nothing, so that nothing is written.
+var errUnchanged = errors.New("the update changes nothing")
+
+// applyOperations returns props with the request's replace, add and delete applied, in that order.
+func applyOperations(stored micropubd.Properties, req *Request) micropubd.Properties {
+	props := cloneProperties(stored)
+	for name, vals := range req.Replace {
+		if strings.HasPrefix(name, "mp-") {
+			continue
+		}
+		if len(vals) == 0 {
+			delete(props, name)
+			continue
+		}
+		props[name] = slices.Clone(vals)
+	}
+	for name, vals := range req.Add {
+		if strings.HasPrefix(name, "mp-") {
+			continue
+		}
+		props[name] = append(props[name], vals...)
+	}
+	for _, name := range req.DeleteProps {
+		delete(props, name)
+	}
+	for name, vals := range req.DeleteValues {
+		kept := props[name][:0:0]
+		for _, v := range props[name] {
+			if !slices.ContainsFunc(vals, func(d any) bool { return reflect.DeepEqual(d, v) }) {
+				kept = append(kept, v)
+			}
+		}
+		if len(kept) == 0 {
+			delete(props, name)
+		} else {
+			props[name] = kept
+		}
+	}
+	return props
+}
+
+// unchanged reports whether an update left the post as it was, its updated time aside.
+func unchanged(before, after *micropubd.Post) bool {
+	strip := func(p micropubd.Properties) micropubd.Properties {
+		out := maps.Clone(p)
+		delete(out, "updated")
+		return out
+	}
+	return before.Path == after.Path &&
+		slices.Equal(before.SyndicateTo, after.SyndicateTo) &&
+		reflect.DeepEqual(strip(before.Properties), strip(after.Properties))
 }
 
 // Delete marks the post deleted; its page answers 410 Gone until it is undeleted.
@@ -347,7 +395,58 @@ func (s *Service) derive(p *micropubd.Post) error {
 	// Keep the client's offset, but in one canonical format.
 	p.Properties["published"] = []any{t.Format(time.RFC3339)}
 	p.PostType = DiscoverPostType(p.Type, p.Properties)
+	return checkURLs(p.Properties, "")
+}
+
+// urlProperties are rendered as links or media, so their values must be http or https URLs:
+// a javascript: photo would render as a broken image, a file: reply as a dead link.
+var urlProperties = []string{"photo", "video", "audio", "logo", "featured", "url", "in-reply-to", "like-of",
+	"repost-of", "bookmark-of", "quotation-of", "syndication"}
+
+// checkURLs checks the URL-valued properties of props, and of the objects nested in them;
+// location and geo may be geo: URIs, which must then be valid.
+func checkURLs(props micropubd.Properties, in string) error {
+	for name, vals := range props {
+		for _, v := range vals {
+			s, isString := v.(string)
+			obj, _ := v.(map[string]any)
+			if value, ok := obj["value"].(string); ok && obj["type"] == nil {
+				s, isString = value, true // {"value": url, "alt": text}
+			}
+			switch {
+			case obj["type"] != nil:
+				nested, _ := obj["properties"].(map[string]any)
+				inner := micropubd.Properties{}
+				for k, list := range nested {
+					inner[k], _ = list.([]any)
+				}
+				if err := checkURLs(inner, name); err != nil {
+					return err
+				}
+			case !isString:
+			case (name == "location" || name == "geo") && len(s) >= 4 && strings.EqualFold(s[:4], "geo:"):
+				if _, ok := micropubd.ParseGeoURI(s); !ok {
+					return errInvalid("%s%s: %q is not a geo URI such as geo:45.52345,-122.67621;u=35", name, within(in), s)
+				}
+			case slices.Contains(urlProperties, name) && !httpURL(s):
+				return errInvalid("%s%s must be an http or https URL, not %q", name, within(in), s)
+			}
+		}
+	}
 	return nil
+}
+
+func within(parent string) string {
+	if parent == "" {
+		return ""
+	}
+	return " (in " + parent + ")"
+}
+
+// httpURL reports whether s is an absolute http or https URL with a host.
+func httpURL(s string) bool {
+	u, err := url.Parse(strings.TrimSpace(s))
+	return err == nil && (strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")) && u.Host != ""
 }
 
 func (s *Service) syndicationTargets(vals []any) ([]string, error) {
@@ -383,36 +482,45 @@ func single(props micropubd.Properties, name string) (string, error) {
 	return strings.TrimSpace(s), nil
 }
 
-// timeLayouts are the forms of published/start/end that clients send; the first ones carry an offset.
-var timeLayouts = []struct {
-	layout    string
-	hasOffset bool
-}{
-	{time.RFC3339Nano, true},
-	{"2006-01-02T15:04:05Z0700", true},
-	{"2006-01-02T15:04Z07:00", true},
-	{"2006-01-02 15:04:05Z07:00", true},
-	{"2006-01-02 15:04:05 -0700", true},
-	{"2006-01-02T15:04:05", false},
-	{"2006-01-02T15:04", false},
-	{"2006-01-02 15:04:05", false},
-	{"2006-01-02 15:04", false},
-	{"2006-01-02", false},
-}
+// timePattern is every form of date-time clients send: Quill's hand-typed published follows
+// YYYY-MM-DD[ T]HH:MM[:SS][ ]?[+-]HH[:]?MM, RFC 3339 adds Z and fractions of a second, and
+// a date alone or a time without an offset is read in the server's zone.
+var timePattern = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?(?: ?(Z|[+-]\d{2}:?\d{2}))?)?$`)
 
 // ParseTime reads a date-time as clients send it. An offset in the value is kept; a value
 // without one is read in loc.
 func ParseTime(raw string, loc *time.Location) (time.Time, error) {
-	for _, l := range timeLayouts {
-		if l.hasOffset {
-			if t, err := time.Parse(l.layout, raw); err == nil {
-				return t, nil
-			}
-		} else if t, err := time.ParseInLocation(l.layout, raw, loc); err == nil {
-			return t, nil
-		}
+	const example = "send one such as 2026-11-30T12:34:56-07:00 (a space instead of the T, no seconds, -0700 or Z are fine too)"
+	m := timePattern.FindStringSubmatch(raw)
+	if m == nil {
+		return time.Time{}, fmt.Errorf("%q is not a date-time: %s", raw, example)
 	}
-	return time.Time{}, fmt.Errorf("%q is not a date-time such as 2026-11-22T17:14:00+01:00", raw)
+	date, hm, sec, offset := m[1], m[2], m[3], m[4]
+	if hm == "" {
+		hm = "00:00"
+	}
+	if sec == "" {
+		sec = ":00"
+	}
+	value := date + "T" + hm + sec
+	var t time.Time
+	var err error
+	switch {
+	case offset == "":
+		t, err = time.ParseInLocation("2006-01-02T15:04:05.999999999", value, loc)
+	case offset == "Z":
+		t, err = time.Parse(time.RFC3339Nano, value+"Z")
+	default:
+		t, err = time.Parse(time.RFC3339Nano, value+offset[:3]+":"+strings.TrimPrefix(offset[3:], ":"))
+	}
+	if err != nil {
+		var pe *time.ParseError
+		if errors.As(err, &pe) && pe.Message != "" {
+			err = errors.New(strings.TrimPrefix(pe.Message, ": "))
+		}
+		return time.Time{}, fmt.Errorf("%q is not a date-time (%v): %s", raw, err, example)
+	}
+	return t, nil
 }
 
 // applyPhotoAlt pairs mp-photo-alt values with the photos in order.

@@ -91,14 +91,17 @@ func TestDetectType(t *testing.T) {
 		{[]byte("\xFF\xFB\x90\x00"), "audio/mpeg"},
 		{[]byte("fLaC\x00"), "audio/flac"},
 		{[]byte("<!DOCTYPE html><html>"), "text/html"},
-		{[]byte(`<svg xmlns="http://www.w3.org/2000/svg">`), "text/plain"},
-		{[]byte(`<?xml version="1.0"?><svg>`), "text/xml"},
+		{[]byte(`<svg xmlns="http://www.w3.org/2000/svg">`), "image/svg+xml"},
+		{[]byte(`<?xml version="1.0"?><svg>`), "image/svg+xml"},
+		{[]byte("\xef\xbb\xbf  <!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\"><svg>"), "image/svg+xml"},
+		{[]byte(`<?xml version="1.0"?><feed>`), "text/xml"},
 	}
 	for _, tt := range tests {
 		if got := DetectType(tt.head); got != tt.want {
 			t.Errorf("%q = %s, want %s", tt.head, got, tt.want)
 		}
-		if _, ok := mediaTypes[DetectType(tt.head)]; ok == strings.HasPrefix(tt.want, "text/") {
+		refused := strings.HasPrefix(tt.want, "text/") || tt.want == "image/svg+xml"
+		if _, ok := mediaTypes[DetectType(tt.head)]; ok == refused {
 			t.Errorf("%q: accepted = %v", tt.head, ok)
 		}
 	}
@@ -163,7 +166,7 @@ func FuzzParseJSON(f *testing.F) {
 	f.Add([]byte(`{"type":["h-entry"],"properties":{"content":["x"]}}`))
 	f.Add([]byte(`{"action":"update","url":"u","replace":{"a":["b"]},"delete":{"c":["d"]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		req, err := parseJSON(data)
+		req, err := parseJSON(data, nil)
 		if err == nil && req.Action == ActionCreate && len(req.Properties) == 0 {
 			t.Fatal("a create without properties was accepted")
 		}

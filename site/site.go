@@ -35,10 +35,11 @@ type Config struct {
 	PageSize int
 }
 
-// Posts is what the site reads from storage.
+// Posts is what the site reads from storage: posts, and the uploads they show.
 type Posts interface {
 	PostByPath(ctx context.Context, path string) (*micropubd.Post, error)
 	ListPosts(ctx context.Context, f micropubd.PostFilter) ([]*micropubd.Post, error)
+	MediaByName(ctx context.Context, name string) (*micropubd.Media, error)
 }
 
 // Handler serves the site's pages.
@@ -70,9 +71,10 @@ func New(cfg Config, posts Posts, isOwner func(*http.Request) bool, log *slog.Lo
 	}
 	h := &Handler{cfg: cfg, posts: posts, isOwner: isOwner, log: log}
 	h.views = &viewBuilder{
-		content: newContentRenderer(),
-		url:     func(p *micropubd.Post) string { return cfg.URL.String() + p.Path },
-		resolve: func(string) *micropubd.Post { return nil },
+		content:    newContentRenderer(),
+		url:        func(p *micropubd.Post) string { return cfg.URL.String() + p.Path },
+		resolve:    func(string) *micropubd.Post { return nil },
+		libraryAlt: func(string) string { return "" },
 	}
 	pages, err := templates.Parse()
 	if err != nil {
@@ -173,9 +175,21 @@ func (h *Handler) sharedHeaders(w http.ResponseWriter) {
 		"media-src 'self' https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 }
 
-// view builds a post's view, resolving locations that point at venues on this site.
+// view builds a post's view, resolving locations that point at venues on this site, and
+// giving photos uploaded here without alt text of their own the alt text of the media library.
 func (h *Handler) view(ctx context.Context, p *micropubd.Post) *postView {
 	b := *h.views
+	b.libraryAlt = func(raw string) string {
+		name, ok := strings.CutPrefix(raw, h.cfg.URL.String()+"media/")
+		if !ok || name == "" {
+			return ""
+		}
+		m, err := h.posts.MediaByName(ctx, name)
+		if err != nil {
+			return ""
+		}
+		return m.Alt
+	}
 	b.resolve = func(raw string) *micropubd.Post {
 		base := h.cfg.URL.String()
 		if !strings.HasPrefix(raw, base) {

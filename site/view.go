@@ -51,6 +51,7 @@ type valueView struct {
 	Alt     string
 	HTML    template.HTML
 	Item    *itemView
+	Geo     *micropubd.Geo
 }
 
 // itemView is a nested microformats object (an h-card location, an h-cite, an h-measure).
@@ -65,6 +66,9 @@ var (
 	mediaProps   = []string{"photo", "video", "audio"}
 	// hidden are Micropub bookkeeping, not content.
 	hidden = []string{"post-status", "visibility"}
+	// vendorPrefixes mark properties clients add for themselves, such as Quill's
+	// p3k-content-type: kept and returned by q=source, never shown on the page.
+	vendorPrefixes = []string{"p3k-", "x-", "microblog-", "quill-", "swarm-", "ownyourswarm-", "ownyourgram-", "indigenous-", "omnibear-", "micropublish-"}
 	// timeProps are microformats date-time properties (dt-*).
 	timeProps = []string{"published", "updated", "start", "end", "bday", "anniversary", "rev", "accessed", "duration"}
 	// urlItemProps take a nested object as u-* (its value is its URL), as h-cite contexts do.
@@ -88,11 +92,12 @@ func label(name string) string {
 }
 
 // viewBuilder makes views; resolve finds a post of this site by URL, to render a venue a
-// post points at.
+// post points at, and libraryAlt the alt text the media library has for an upload's URL.
 type viewBuilder struct {
-	content *contentRenderer
-	resolve func(url string) *micropubd.Post
-	url     func(p *micropubd.Post) string
+	content    *contentRenderer
+	resolve    func(url string) *micropubd.Post
+	libraryAlt func(url string) string
+	url        func(p *micropubd.Post) string
 }
 
 func (b *viewBuilder) post(p *micropubd.Post) *postView {
@@ -106,7 +111,7 @@ func (b *viewBuilder) post(p *micropubd.Post) *postView {
 	}
 	for _, name := range sortedNames(p.Properties) {
 		vals := p.Properties[name]
-		if !propName.MatchString(name) || slices.Contains(hidden, name) || len(vals) == 0 {
+		if !shown(name) || slices.Contains(hidden, name) || len(vals) == 0 {
 			continue
 		}
 		switch {
@@ -181,6 +186,11 @@ func (b *viewBuilder) value(name string, val any) valueView {
 		data, _ := json.Marshal(x)
 		return valueView{Kind: "text", Class: "p-" + name, Text: string(data)}
 	case string:
+		if name == "location" || name == "geo" {
+			if g, ok := micropubd.ParseGeoURI(x); ok {
+				return valueView{Kind: "geo", Class: "p-" + name + " h-geo", Geo: &g}
+			}
+		}
 		if slices.Contains(placeProps, name) && isHTTP(x) {
 			if venue := b.resolve(x); venue != nil {
 				return b.venue(name, x, venue)
@@ -188,7 +198,7 @@ func (b *viewBuilder) value(name string, val any) valueView {
 		}
 		switch {
 		case name == "photo" || name == "logo" || name == "featured":
-			return valueView{Kind: "photo", Class: "u-" + name, URL: x}
+			return valueView{Kind: "photo", Class: "u-" + name, URL: x, Alt: b.libraryAlt(x)}
 		case name == "video":
 			return valueView{Kind: "video", Class: "u-" + name, URL: x}
 		case name == "audio":
@@ -224,7 +234,7 @@ func (b *viewBuilder) item(name string, obj map[string]any) valueView {
 	props, _ := obj["properties"].(map[string]any)
 	for _, k := range sortedNames(props) {
 		list, _ := props[k].([]any)
-		if !propName.MatchString(k) || len(list) == 0 {
+		if !shown(k) || len(list) == 0 {
 			continue
 		}
 		if k == "content" {
@@ -275,6 +285,20 @@ func sortedNames[V any](props map[string]V) []string {
 		return names[i] < names[j]
 	})
 	return names
+}
+
+// shown reports whether a property is rendered: a microformats property name without a
+// vendor prefix.
+func shown(name string) bool {
+	if !propName.MatchString(name) {
+		return false
+	}
+	for _, p := range vendorPrefixes {
+		if strings.HasPrefix(name, p) {
+			return false
+		}
+	}
+	return true
 }
 
 func isHTTP(s string) bool {

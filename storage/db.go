@@ -93,7 +93,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 			return nil, fmt.Errorf("create data folder: %w", err)
 		}
 	}
-	path := filepath.Join(dir, "micropubd.db")
+	path := filepath.Join(dir, DBFile)
 	params := url.Values{
 		"_journal_mode": {"WAL"},
 		"_busy_timeout": {"10000"},
@@ -137,6 +137,22 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	}
 
 	return db, nil
+}
+
+// DBFile is the name of the database file in the data folder.
+const DBFile = "micropubd.db"
+
+// OpenExisting opens the database in dir as Open does, but refuses a folder that has none: the
+// commands other than serve must not create an empty database, whose tokens no server reads,
+// because of a mistyped --data.
+func OpenExisting(ctx context.Context, dir string) (*DB, error) {
+	path := filepath.Join(dir, DBFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("there is no database at %s: check --data (or MICROPUBD_DATA), or start the server once with \"micropubd serve --data %s --url YOUR-URL\", which creates it", path, dir)
+	} else if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return Open(ctx, dir)
 }
 
 // Dir returns the data folder.

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,8 +16,25 @@ import (
 	"github.com/micropubd/micropubd/storage"
 )
 
-func TestPasswd_ReadsOneLineFromANonTerminal(t *testing.T) {
+// servedDataDir is a data folder as "micropubd serve --url base" leaves it: a database that
+// records the site's URL.
+func servedDataDir(t *testing.T, base string) string {
+	t.Helper()
 	dir := t.TempDir()
+	db, err := storage.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, _ := url.Parse(base)
+	if err := recordSite(context.Background(), db, u, "Test Owner"); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestPasswd_ReadsOneLineFromANonTerminal(t *testing.T) {
+	dir := servedDataDir(t, "https://example.com/")
 	var out bytes.Buffer
 	err := setPassword(context.Background(), []string{"--data", dir}, strings.NewReader("a long password\n"), &out, io.Discard)
 	if err != nil {
@@ -62,7 +82,7 @@ func TestCLI_VersionAndBadInput(t *testing.T) {
 }
 
 func TestToken_PrintsTheTokenAloneOnTheLastLine(t *testing.T) {
-	dir := t.TempDir()
+	dir := servedDataDir(t, "https://example.com/")
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"token", "--data", dir, "--scope", "create media", "--client-id", "https://script.example/"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
@@ -113,5 +133,26 @@ func TestNotesCLI_KeyEncryptDecrypt(t *testing.T) {
 	t.Setenv("MICROPUBD_NOTES_KEY", "")
 	if err := notesCommand(context.Background(), []string{"encrypt"}, strings.NewReader("x"), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "MICROPUBD_NOTES_KEY") {
 		t.Errorf("no key: %v", err)
+	}
+}
+
+func TestCLI_HelpListsTheCommands(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"serve", "--help"}, {"help"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), args, &stdout, &stderr)
+			if err != nil && !errors.Is(err, flag.ErrHelp) {
+				t.Fatal(err)
+			}
+			out := stdout.String() + stderr.String()
+			for _, want := range []string{"micropubd [serve]", "micropubd token", "micropubd passwd", "micropubd version"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("the help does not list %q:\n%s", want, out)
+				}
+			}
+			if args[0] != "help" && !strings.Contains(out, "-addr") {
+				t.Errorf("the help does not show the serve flags:\n%s", out)
+			}
+		})
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/url"
@@ -8,12 +10,81 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/micropubd/micropubd"
+	"github.com/micropubd/micropubd/storage"
 )
 
 // config is what every sub-command shares: where the data lives and the site's public URL.
 type config struct {
 	data string
 	url  string
+	fs   *flag.FlagSet
+}
+
+// Settings serve records, so that the other commands know the site they work for.
+const (
+	settingURL  = "site_url"
+	settingName = "site_name"
+)
+
+// settings is what the site identity is read from and recorded in.
+type settings interface {
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+}
+
+// recordSite stores serve's --url and --name: the one source of the site's identity for the
+// other commands.
+func recordSite(ctx context.Context, db settings, base *url.URL, name string) error {
+	if err := db.SetSetting(ctx, settingURL, base.String()); err != nil {
+		return err
+	}
+	return db.SetSetting(ctx, settingName, name)
+}
+
+// openSite opens the existing database of the data folder, for the commands other than serve,
+// and returns the site's URL (see siteURL).
+func (c *config) openSite(ctx context.Context) (*storage.DB, *url.URL, error) {
+	db, err := storage.OpenExisting(ctx, c.data)
+	if err != nil {
+		return nil, nil, err
+	}
+	base, err := c.siteURL(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, base, nil
+}
+
+// siteURL is the URL the data folder's server runs as, as serve recorded it. A --url given
+// to another command (or MICROPUBD_URL) must be the same; with none recorded (serve has not
+// run since it began recording), --url or its default is used.
+func (c *config) siteURL(ctx context.Context, db settings) (*url.URL, error) {
+	given, err := c.baseURL()
+	if err != nil {
+		return nil, err
+	}
+	recorded, err := db.Setting(ctx, settingURL)
+	if errors.Is(err, micropubd.ErrNotFound) {
+		return given, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.urlGiven() && given.String() != recorded {
+		return nil, fmt.Errorf("--url %s does not match %s, the URL the server of %s runs as (recorded by \"micropubd serve\"): leave --url out, or restart serve with the new --url first", given, recorded, c.data)
+	}
+	return url.Parse(recorded)
+}
+
+// urlGiven reports whether --url was set, on the command line or in the environment.
+func (c *config) urlGiven() bool {
+	given := false
+	c.fs.Visit(func(f *flag.Flag) { given = given || f.Name == "url" })
+	_, env := os.LookupEnv("MICROPUBD_URL")
+	return given || env
 }
 
 // envOr returns the environment variable key, or def when it is unset.
@@ -25,6 +96,7 @@ func envOr(key, def string) string {
 }
 
 func (c *config) register(fs *flag.FlagSet) {
+	c.fs = fs
 	fs.StringVar(&c.data, "data", envOr("MICROPUBD_DATA", "./data"), "folder for the SQLite database and media (env MICROPUBD_DATA)")
 	fs.StringVar(&c.url, "url", envOr("MICROPUBD_URL", "http://localhost:8080/"), "public base URL of the site, the owner's me (env MICROPUBD_URL)")
 }

@@ -114,10 +114,10 @@ func TestScopes_ReadingAndDeletingFilesTakeTheirOwnScopes(t *testing.T) {
 
 	resp, _ = srv.upload(srv.token, "a.png", "image/png", readFixture(t, fixtureDir+"/media/pixel.png"), nil)
 	file := resp.Header.Get("Location")
-	resp, body = srv.post("application/x-www-form-urlencoded", "action=delete&url="+url.QueryEscape(file), srv.mint("create"), "micropub/media")
+	resp, body = srv.post("application/x-www-form-urlencoded", "action=delete&url="+url.QueryEscape(file), srv.mint("update"), "micropub/media")
 	wantError(t, resp, body, http.StatusForbidden, "insufficient_scope")
 	if resp, _ := srv.get(file, ""); resp.StatusCode != http.StatusOK {
-		t.Errorf("a create-only token deleted a file")
+		t.Errorf("an update-only token deleted a file")
 	}
 
 	ct, mp := multipartBody(t, map[string]string{"content": "draft with a photo"}, "photo", "b.gif", readFixture(t, fixtureDir+"/media/pixel.gif"))

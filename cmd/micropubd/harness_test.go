@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -214,3 +218,61 @@ func wantError(t *testing.T, resp *http.Response, body []byte, status int, code 
 func (s *testServer) dataDir(t *testing.T, name string) string {
 	return filepath.Join(s.db.Dir(), name)
 }
+
+// testdataDir holds raw requests as real clients send them, byte for byte, header order
+// included (clients/, and the fixtures of requests/); sendRaw writes them to the server over a
+// plain TCP connection.
+const testdataDir = "../../testdata"
+
+// sendRaw sends testdata/clients/NAME.http (or testdata/DIR/NAME.http) exactly as written, after filling {{TOKEN}},
+// {{BASE}}, {{HOST}} and the placeholders in vars, and setting its Content-Length header (where
+// it has one) to the length of its body. Go's HTTP client would reorder and add headers.
+func (s *testServer) sendRaw(name, token string, vars map[string]string) (*http.Response, []byte) {
+	s.t.Helper()
+	if !strings.Contains(name, "/") {
+		name = "clients/" + name
+	}
+	raw, err := os.ReadFile(filepath.Join(testdataDir, name+".http"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	host := strings.TrimPrefix(s.URL, "http://")
+	text := strings.NewReplacer("{{TOKEN}}", token, "{{BASE}}", s.base, "{{HOST}}", host).Replace(string(raw))
+	for k, v := range vars {
+		text = strings.ReplaceAll(text, "{{"+k+"}}", v)
+	}
+	head, body, ok := strings.Cut(text, "\n\n")
+	if !ok {
+		s.t.Fatalf("%s: no blank line after the headers", name)
+	}
+	var req strings.Builder
+	for _, line := range strings.Split(head, "\n") {
+		if strings.HasPrefix(strings.ToLower(line), "content-length:") {
+			line = "Content-Length: " + strconv.Itoa(len(body))
+		}
+		req.WriteString(line + "\r\n")
+	}
+	req.WriteString("\r\n" + body)
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(conn, req.String()); err != nil {
+		s.t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		s.t.Fatalf("%s: %v", name, err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return resp, out
+}
+
+// jsonSlashes writes a URL as PHP's json_encode does, with its slashes escaped.
+func jsonSlashes(s string) string { return strings.ReplaceAll(s, "/", `\/`) }

@@ -62,9 +62,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 const usage = `Usage:
   micropubd [serve] [flags]   serve the site, the Micropub endpoint and the media endpoint
+                              (in the foreground; it creates the database and records --url)
   micropubd token [flags]     mint an access token for the owner; prints it on the last line
   micropubd passwd [flags]    set the owner's sign-in password (read from stdin)
   micropubd notes key new     make a notes key; notes encrypt / decrypt use it (see "micropubd notes help")
   micropubd version           print the version
+  micropubd help              print this
 Run "micropubd COMMAND -h" for the flags of a command.
 `

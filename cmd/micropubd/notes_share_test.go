@@ -323,7 +323,7 @@ func TestNotes_ConsentPageAndTokenCommandKnowTheNotesScope(t *testing.T) {
 		t.Errorf("the metadata does not list the notes scope: %s", meta)
 	}
 
-	dir := t.TempDir()
+	dir := servedDataDir(t, "http://localhost:8080/")
 	var out bytes.Buffer
 	if err := run(t.Context(), []string{"token", "--data", dir, "--scope", "notes"}, &out, &out); err != nil {
 		t.Fatal(err)

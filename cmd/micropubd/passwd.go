@@ -13,7 +13,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/micropubd/micropubd/indieauth"
-	"github.com/micropubd/micropubd/storage"
 )
 
 // setPassword stores the owner's sign-in password. On a terminal it asks twice without echo;
@@ -29,6 +28,11 @@ func setPassword(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
+	db, base, err := c.openSite(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	var password string
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(stderr, "New password: ")
@@ -54,14 +58,9 @@ func setPassword(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	db, err := storage.Open(ctx, c.data)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	if err := indieauth.SetPassword(ctx, db, password, indieauth.PasswordCost); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "Password set. Sign in at", strings.TrimSuffix(c.url, "/")+"/auth/tokens")
+	fmt.Fprintln(stdout, "Password set. Sign in at", base.String()+"auth/tokens")
 	return nil
 }

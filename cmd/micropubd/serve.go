@@ -23,6 +23,12 @@ import (
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		// "micropubd --help" lands here: it lists the commands, then the serve flags.
+		fmt.Fprint(fs.Output(), usage)
+		fmt.Fprintln(fs.Output(), "\nFlags of serve:")
+		fs.PrintDefaults()
+	}
 	var c config
 	c.register(fs)
 	addr := fs.String("addr", envOr("MICROPUBD_ADDR", "127.0.0.1:8080"), "address to listen on (env MICROPUBD_ADDR)")
@@ -86,6 +92,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	if err := recordSite(ctx, db, base, *name); err != nil {
+		return err
+	}
 	if err := db.SweepFiles(ctx); err != nil {
 		return err
 	}

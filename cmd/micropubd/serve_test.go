@@ -30,13 +30,6 @@ func TestServe_ShutdownLetsRequestsInFlightFinish(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	base := "http://" + addr + "/"
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"token", "--data", dir, "--url", base, "--scope", "create"}, &out, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	token := lines[len(lines)-1]
-
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var logs bytes.Buffer
@@ -51,6 +44,13 @@ func TestServe_ShutdownLetsRequestsInFlightFinish(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The owner mints a token in a second terminal while the server runs.
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"token", "--data", dir, "--scope", "create"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	token := lines[len(lines)-1]
 
 	// A multipart create whose body arrives slowly: half before the shutdown, half after.
 	pr, pw := io.Pipe()

@@ -149,6 +149,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		Tokens:        verifier,
 		Limits:        cfg.Limits,
 		MediaEndpoint: base + "micropub/media",
+		Me:            base,
 		Log:           log,
 	})
 	r.Handle(prefix+"/micropub/media", &micropub.MediaHandler{

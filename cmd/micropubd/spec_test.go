@@ -186,25 +186,6 @@ func specSetup(t *testing.T) *specEnv {
 		},
 	}
 
-	// Tokens, minted the way a user would before pointing a client at the site.
-	mints := []struct {
-		name, scope string
-		extra       []string
-	}{
-		{"full", "create update delete undelete media", nil},
-		{"client", "create update delete undelete media", []string{"--client-id", "https://client.example/"}},
-		{"create", "create", nil},
-		{"update", "update", nil},
-		{"delete", "delete", nil},
-	}
-	for _, m := range mints {
-		tok, err := e.mint(m.scope, m.extra, nil)
-		if err != nil {
-			t.Fatalf("minting the %q token: %v", m.name, err)
-		}
-		e.tok[m.name] = tok
-	}
-
 	port := specFreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	e.base = fmt.Sprintf("http://%s/", addr)
@@ -248,6 +229,26 @@ func specSetup(t *testing.T) *specEnv {
 			t.Fatalf("GET %s did not answer 200 within 20 s (last: %s)\noutput:\n%s", e.base, lastErr, e.logs.tail(8000))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Tokens, minted the way a user would once the server runs (it creates the database),
+	// before pointing a client at the site.
+	mints := []struct {
+		name, scope string
+		extra       []string
+	}{
+		{"full", "create update delete undelete media", nil},
+		{"client", "create update delete undelete media", []string{"--client-id", "https://client.example/"}},
+		{"create", "create", nil},
+		{"update", "update", nil},
+		{"delete", "delete", nil},
+	}
+	for _, m := range mints {
+		tok, err := e.mint(m.scope, m.extra, nil)
+		if err != nil {
+			t.Fatalf("minting the %q token: %v", m.name, err)
+		}
+		e.tok[m.name] = tok
 	}
 
 	// Fixture server for photos referenced by URL (the spec lets the server
@@ -1460,7 +1461,6 @@ func TestSpec(t *testing.T) {
 			{"add value is not an array", `{"action": "update", "url": %q, "add": {"category": "three"}}`},
 			{"delete value is not an array", `{"action": "update", "url": %q, "delete": {"category": "one"}}`},
 			{"replace is an array", `{"action": "update", "url": %q, "replace": ["content"]}`},
-			{"no replace, add or delete", `{"action": "update", "url": %q}`},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -1469,6 +1469,13 @@ func TestSpec(t *testing.T) {
 				e.checkSource(t, u, want)
 			})
 		}
+		// Not malformed: Micropublish sends an update without an operation when nothing was
+		// edited. It succeeds and changes nothing (issue 7).
+		t.Run("no replace, add or delete is a no-op", func(t *testing.T) {
+			r := e.postRawJSON(t, full, []byte(fmt.Sprintf(`{"action": "update", "url": %q}`, u)))
+			e.expectChanged(t, "update", r, u)
+			e.checkSource(t, u, specWant{typ: want.typ, props: want.props, absent: []string{"updated"}})
+		})
 	})
 
 	t.Run("3.4.1 replace creates a property that does not exist", func(t *testing.T) {

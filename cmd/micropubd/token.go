@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/micropubd/micropubd/indieauth"
-	"github.com/micropubd/micropubd/storage"
 )
 
 // mintToken creates an access token for the owner and prints it alone on the last line.
@@ -30,11 +29,7 @@ func mintToken(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if strings.TrimSpace(*scope) == "" {
 		return fmt.Errorf("--scope must name at least one scope")
 	}
-	base, err := c.baseURL()
-	if err != nil {
-		return err
-	}
-	db, err := storage.Open(ctx, c.data)
+	db, base, err := c.openSite(ctx)
 	if err != nil {
 		return err
 	}
