@@ -44,7 +44,7 @@ func notesExport(ctx context.Context, r *notesRun) error {
 		}
 		fmt.Fprintln(r.stdout, path)
 	}
-	fmt.Fprintf(r.stderr, "exported %d notes of notebook %s (%d) to %s\n", len(list), printable(nb.Name), nb.ID, dir)
+	fmt.Fprintf(r.stderr, "exported %s of notebook %s (%d) to %s\n", countNotes(len(list)), printable(nb.Name), nb.ID, dir)
 	return nil
 }
 

@@ -75,7 +75,7 @@ func notesImport(ctx context.Context, r *notesRun) error {
 		}
 		fmt.Fprintf(r.stdout, "%s → note %d\n", path, n.ID)
 	}
-	fmt.Fprintf(r.stdout, "imported %d notes into notebook %s (%d)\n", len(files), printable(nb.Name), nb.ID)
+	fmt.Fprintf(r.stdout, "imported %s into notebook %s (%d)\n", countNotes(len(files)), printable(nb.Name), nb.ID)
 	return nil
 }
 

@@ -180,6 +180,14 @@ func (r *notesRun) checkKey(ctx context.Context, notebookID int64) error {
 	return nil
 }
 
+// countNotes writes "1 note", "2 notes".
+func countNotes(n int) string {
+	if n == 1 {
+		return "1 note"
+	}
+	return strconv.Itoa(n) + " notes"
+}
+
 // firstLine is the first line of a note that is not blank, without the # of a heading.
 func firstLine(text string) string {
 	for line := range strings.Lines(text) {
