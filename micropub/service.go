@@ -189,7 +189,7 @@ func (s *Service) Update(ctx context.Context, req *Request) (*UpdateResult, erro
 	if vals, ok := req.Replace["mp-slug"]; ok {
 		newSlug = firstString(vals)
 	}
-	newSlug = truncateSlug(slug.Make(newSlug))
+	newSlug = Slug(newSlug)
 	vals, setTargets := req.Commands["mp-syndicate-to"]
 	targets, err := s.syndicationTargets(vals)
 	if err != nil {
@@ -555,12 +555,17 @@ func applyPhotoAlt(props micropubd.Properties, alts []any) error {
 // slugFor makes the slug from mp-slug, else from the name.
 func slugFor(mpSlug string, props micropubd.Properties) string {
 	for _, src := range []string{mpSlug, props.First("name")} {
-		if s := slug.Make(src); s != "" {
-			return truncateSlug(s)
+		if s := Slug(src); s != "" {
+			return s
 		}
 	}
 	return ""
 }
+
+// Slug makes a URL path segment, or a file name, of text: lowercase ASCII letters, digits and
+// dashes ("Café au lait!" is cafe-au-lait), at most 80 characters, cut at a dash where it can
+// be; "" when the text has nothing to make one from.
+func Slug(text string) string { return truncateSlug(slug.Make(text)) }
 
 func truncateSlug(s string) string {
 	const maxLen = 80

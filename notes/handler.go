@@ -262,7 +262,7 @@ func (h *Handler) listNotebooks(w http.ResponseWriter, r *http.Request, _ url.Va
 	if err != nil {
 		return err
 	}
-	items := make([]notebookItem, len(all))
+	items := make([]NotebookItem, len(all))
 	for i, nb := range all {
 		items[i] = h.notebookItem(nb)
 	}
@@ -349,7 +349,7 @@ func (h *Handler) listNotes(w http.ResponseWriter, r *http.Request, f url.Values
 	if err != nil {
 		return err
 	}
-	items := make([]noteItem, len(list))
+	items := make([]NoteItem, len(list))
 	for i, n := range list {
 		items[i] = h.noteItem(n)
 	}
@@ -359,7 +359,7 @@ func (h *Handler) listNotes(w http.ResponseWriter, r *http.Request, f url.Values
 	}
 	micropub.WriteJSON(w, http.StatusOK, feed{Version: "https://jsonfeed.org/version/1.1", Title: nb.Name,
 		HomePageURL: h.url(""), FeedURL: feedURL,
-		Microblog: map[string]any{"notebook": notebookRef{ID: nb.ID, Name: nb.Name, Colors: colors{nb.ColorLight, nb.ColorDark}, Type: nb.Type}},
+		Microblog: map[string]any{"notebook": notebookRef{ID: nb.ID, Name: nb.Name, Colors: Colors{nb.ColorLight, nb.ColorDark}, Type: nb.Type}},
 		Items:     items})
 	return nil
 }

@@ -7,6 +7,8 @@
 //	micropubd token --data DIR --scope "create update delete undelete media" [--client-id URL]
 //	micropubd passwd --data DIR < password.txt
 //	micropubd notes key new | encrypt | decrypt
+//	micropubd notes ls [NOTEBOOK] | cat ID | add NOTEBOOK | edit ID | share ID | unshare ID
+//	micropubd notes export NOTEBOOK DIR | import DIR [--notebook NAME_OR_ID]
 //	micropubd version
 package main
 
@@ -65,7 +67,8 @@ const usage = `Usage:
                               (in the foreground; it creates the database and records --url)
   micropubd token [flags]     mint an access token for the owner; prints it on the last line
   micropubd passwd [flags]    set the owner's sign-in password (read from stdin)
-  micropubd notes key new     make a notes key; notes encrypt / decrypt use it (see "micropubd notes help")
+  micropubd notes COMMAND     your encrypted notes: key new, ls, cat, add, edit, share, unshare,
+                              export, import, encrypt, decrypt (see "micropubd notes help")
   micropubd version           print the version
   micropubd help              print this
 Run "micropubd COMMAND -h" for the flags of a command.
