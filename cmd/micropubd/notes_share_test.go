@@ -374,3 +374,80 @@ func TestNotes_UnshareWithAReaderOpenFinishesAndLaterLeavesNoText(t *testing.T) 
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestNotesApp_PageNeedsSignInAndHasAStrictCSP(t *testing.T) {
+	srv := newAuthServer(t, &fakeWeb{})
+	b := newBrowser(t)
+	resp, _ := b.get(srv.base + "notes")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != srv.base+"auth/login?next=%2Fnotes" {
+		t.Fatalf("signed out: %d to %q, want 303 to the sign-in page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, page := b.get(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(page, []byte(`name="next" value="/notes"`)) {
+		t.Fatalf("sign-in page: %d\n%s", resp.StatusCode, page)
+	}
+	b.signIn(srv.base+"auth/login?next=%2Fnotes", ownerPassword)
+	resp, page = b.get(srv.base + "notes")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("signed in: %d", resp.StatusCode)
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %s", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe") || bytes.Contains(page, []byte("<script>")) || bytes.Contains(page, []byte("<style>")) || bytes.Contains(page, []byte(" style=")) {
+		t.Errorf("inline script or style on the page, or allowed by the CSP %q", csp)
+	}
+	if resp.Header.Get("Cache-Control") != "no-store" || !bytes.Contains(page, []byte(`data-csrf="`)) {
+		t.Error("the app page is cacheable or carries no CSRF token")
+	}
+	// Its scripts are served from the site itself, versioned and cached for good.
+	scripts := regexp.MustCompile(`src="([^"]+)"`).FindAllSubmatch(page, -1)
+	if len(scripts) != 3 {
+		t.Fatalf("%d scripts on the page, want marked, DOMPurify and the app", len(scripts))
+	}
+	for _, m := range scripts {
+		src := strings.ReplaceAll(string(m[1]), "&amp;", "&")
+		if !strings.HasPrefix(src, srv.base+"static/") {
+			t.Errorf("script %s is not the site's own", src)
+		}
+		resp, body := srv.get(src, "")
+		if resp.StatusCode != http.StatusOK || len(body) == 0 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") ||
+			!strings.Contains(resp.Header.Get("Cache-Control"), "immutable") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: %d %s %q", src, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"))
+		}
+		req, _ := http.NewRequest(http.MethodGet, src, nil)
+		req.Header.Set("If-None-Match", resp.Header.Get("ETag"))
+		if resp, _ := srv.do(req); resp.StatusCode != http.StatusNotModified {
+			t.Errorf("%s again with its ETag: %d, want 304", src, resp.StatusCode)
+		}
+	}
+	if resp, _ := srv.get(srv.base+"static/nothing.js", ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("an unknown static file: %d", resp.StatusCode)
+	}
+}
+
+// TestLogin_NextMustBeAPathOnThisSite tries the family of addresses browsers turn into
+// another site's: each must come back to the default page, not to it.
+func TestLogin_NextMustBeAPathOnThisSite(t *testing.T) {
+	srv := newAuthServer(t, &fakeWeb{})
+	for _, next := range []string{
+		"//evil.example/phish", "/\t/evil.example/phish", "/\n/evil.example", "/\\evil.example", "/\\/evil.example",
+		"\\\\evil.example", "/ /evil.example", "https://evil.example/", "/%09/evil.example/phish\x00", "/\u2028/evil.example",
+	} {
+		b := newBrowser(t)
+		_, page := b.get(srv.base + "auth/login?next=" + url.QueryEscape(next))
+		f := findForm(t, page, "/auth/login")
+		if got := f.fields.Get("next"); got != "/auth/tokens" {
+			t.Errorf("next=%q became %q in the form", next, got)
+		}
+		f.fields.Set("password", ownerPassword)
+		f.fields.Set("next", next)
+		resp, _ := b.submit(f.action, f.fields)
+		if loc := resp.Header.Get("Location"); loc != "/auth/tokens" {
+			t.Errorf("next=%q: signed in, sent to %q", next, loc)
+		}
+	}
+}
