@@ -355,7 +355,38 @@ func TestBrowser_NotesApp(t *testing.T) {
 	if firstNotebook != "Archive" {
 		t.Errorf("the first notebook stored is %q, want Archive", firstNotebook)
 	}
-	b.do("back to Home", chromedp.Click(chromedp.CSS(`#notebooks li:nth-child(2) .nb`)))
+	// And by dragging: Home dropped on the archive goes before it.
+	b.do("dragging Home up", chromedp.DragAndDrop(chromedp.CSS(`#notebooks li:nth-child(2) .nb`), chromedp.CSS(`#notebooks li:nth-child(1) .nb`)))
+	b.waitJS("Home first again", `document.querySelector('#notebooks li:first-child .name').textContent === 'Home'`)
+	db.QueryRow(`SELECT name FROM notebooks ORDER BY position, id LIMIT 1`).Scan(&firstNotebook)
+	if firstNotebook != "Home" {
+		t.Errorf("after dragging, the first notebook stored is %q, want Home", firstNotebook)
+	}
+	// Renamed and recoloured, then deleted with its notes after a confirmation.
+	b.do("renaming the archive",
+		chromedp.Click(chromedp.CSS(`#notebooks li:nth-child(2) .edit`)),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('notebook-name').value = 'Old stuff'; document.getElementById('notebook-light').value = '#ffd0d0'`),
+		chromedp.Click(chromedp.CSS(`#notebook-dialog button[value=save]`)),
+	)
+	b.waitJS("the new name", `[...document.querySelectorAll('#notebooks .name')].some(e => e.textContent === 'Old stuff')`)
+	var light string
+	db.QueryRow(`SELECT color_light FROM notebooks WHERE name = 'Old stuff'`).Scan(&light)
+	if light != "#ffd0d0" {
+		t.Errorf("the light colour stored is %q", light)
+	}
+	b.do("deleting it", chromedp.Click(chromedp.CSS(`#notebooks li:nth-child(2) .edit`)), chromedp.Click(chromedp.ID("notebook-delete")),
+		chromedp.WaitVisible(chromedp.ID("confirm-ok")))
+	if text := evalJS[string](b, `document.getElementById('confirm-text').textContent`); !strings.Contains(text, "2002 notes") {
+		t.Errorf("the confirmation says %q; it should count the notes", text)
+	}
+	b.do("confirming", chromedp.Click(chromedp.ID("confirm-ok")))
+	b.waitJS("one notebook left", `document.querySelectorAll('#notebooks li').length === 1`)
+	var left int
+	db.QueryRow(`SELECT count(*) FROM notes`).Scan(&left)
+	if left != 2 {
+		t.Errorf("%d notes left after deleting the notebook, want Home's 2", left)
+	}
+	b.do("back to Home", chromedp.Click(chromedp.CSS(`#notebooks li:nth-child(1) .nb`)))
 
 	// Phone-sized screens.
 	b.viewport(390, 844, true)
@@ -383,6 +414,11 @@ func TestBrowser_NotesApp(t *testing.T) {
 	}
 	b.do("the right key", chromedp.Evaluate[chromedp.Void](`document.getElementById('key-input').value = ''`), chromedp.SendKeys(chromedp.ID("key-input"), keyString), chromedp.Click(chromedp.ID("key-use")))
 	b.waitJS("the notes readable again", `!document.getElementById('key-dialog').open && document.querySelectorAll('#notes .title').length > 0 && ![...document.querySelectorAll('#notes .title')].some(e => e.textContent.startsWith('Locked'))`)
+
+	// The key can be forgotten on this device, from the menu.
+	b.do("forgetting the key", chromedp.Click(chromedp.CSS(`.menu summary`)), chromedp.Click(chromedp.ID("forget-key")),
+		chromedp.WaitVisible(chromedp.ID("confirm-ok")), chromedp.Click(chromedp.ID("confirm-ok")))
+	b.waitJS("asked for the key again", `document.getElementById('key-dialog').open && localStorage.getItem('micropubd.notes.key') === null`)
 }
 
 // dumpNotes returns every stored note row, to compare before and after.
