@@ -60,6 +60,10 @@ type PostFilter struct {
 	PostType   string
 	Type       string
 	Category   string
+	// Deleted selects deleted posts instead (that may be undeleted; erased ones never are).
+	Deleted bool
+	// Text selects posts whose properties contain it, ignoring case (the owner's search).
+	Text string
 	// Cursor paging: After selects posts older than the cursor, Before newer ones.
 	After  *Cursor
 	Before *Cursor

@@ -1,7 +1,6 @@
 package micropub
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -17,6 +16,10 @@ type Handler struct {
 	Posts  *Service
 	Media  *MediaService
 	Tokens TokenVerifier
+	// Sessions, when set, lets the owner's signed-in pages post forms without a token;
+	// Forms answers them in HTML.
+	Sessions Sessions
+	Forms    FormAnswers
 	Limits Limits
 	// MediaEndpoint is the absolute URL of the media endpoint, advertised in q=config.
 	MediaEndpoint string
@@ -84,33 +87,59 @@ func failRequest(log *slog.Logger, w http.ResponseWriter, r *http.Request, err e
 
 func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	session := sessionPost(r, h.Sessions)
+	fail := h.fail
+	if session && h.Forms != nil && wantsHTML(r) {
+		fail = func(w http.ResponseWriter, r *http.Request, err error) { h.Forms.Failed(w, r, err, nil) }
+	}
 	header, err := headerToken(r, h.Tokens)
 	if err != nil {
-		h.fail(w, r, err)
+		fail(w, r, err)
 		return
 	}
-	req, err := ParseRequest(w, r, h.Limits, &uploadAuthorizer{h: h, ctx: ctx, header: header})
+	req, err := ParseRequest(w, r, h.Limits, &uploadAuthorizer{h: h, r: r, header: header, session: session})
 	if err != nil {
-		h.fail(w, r, err)
+		fail(w, r, err)
 		return
 	}
 	defer discardFiles(req.Files) // a no-op for files that were stored
-	token, err := authenticate(ctx, h.Tokens, header, req.AccessToken)
-	if err != nil {
-		h.fail(w, r, err)
+	if session && h.Forms != nil && wantsHTML(r) {
+		fail = func(w http.ResponseWriter, r *http.Request, err error) { h.Forms.Failed(w, r, err, req.Form) }
+	}
+	var token *micropubd.Token
+	if session && req.AccessToken == "" {
+		if err := checkSession(r, h.Sessions, req.CSRF); err != nil {
+			fail(w, r, err)
+			return
+		}
+		token = sessionToken(h.Posts.BaseURL.String())
+	} else if token, err = authenticate(ctx, h.Tokens, header, req.AccessToken); err != nil {
+		fail(w, r, err)
 		return
+	}
+	// done answers a success: the status a client expects, or for the owner's pages a
+	// redirect to where the result is seen.
+	done := func(status int, location string) {
+		if session && h.Forms != nil && wantsHTML(r) {
+			h.Forms.Done(w, r, req.Action, location)
+			return
+		}
+		if location != "" && status == http.StatusCreated {
+			w.Header().Set("Location", location)
+		}
+		w.WriteHeader(status)
 	}
 	switch req.Action {
 	case ActionCreate:
-		h.create(w, r, token, req)
+		h.create(w, r, token, req, fail, done)
 	case ActionUpdate:
 		if err := requireScope(token, micropubd.ScopeUpdate); err != nil {
-			h.fail(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		res, err := h.Posts.Update(ctx, req)
 		if err != nil {
-			h.fail(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		msg := "post updated"
@@ -119,36 +148,36 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		}
 		h.log().InfoContext(ctx, msg, "url", h.Posts.URL(res.Post), "client_id", token.ClientID)
 		if res.Moved {
-			w.Header().Set("Location", h.Posts.URL(res.Post))
-			w.WriteHeader(http.StatusCreated)
+			done(http.StatusCreated, h.Posts.URL(res.Post))
 			return
 		}
-		w.WriteHeader(http.StatusNoContent)
+		done(http.StatusNoContent, h.Posts.URL(res.Post))
 	case ActionDelete, ActionUndelete:
 		scope, do := micropubd.ScopeDelete, h.Posts.Delete
 		if req.Action == ActionUndelete {
 			scope, do = micropubd.ScopeUndelete, h.Posts.Undelete
 		}
 		if err := requireScope(token, scope); err != nil {
-			h.fail(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		p, err := do(ctx, req.URL)
 		if err != nil {
-			h.fail(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		h.log().InfoContext(ctx, "post "+req.Action+"d", "url", h.Posts.URL(p), "client_id", token.ClientID)
-		w.WriteHeader(http.StatusNoContent)
+		done(http.StatusNoContent, h.Posts.URL(p))
 	}
 }
 
-func (h *Handler) create(w http.ResponseWriter, r *http.Request, token *micropubd.Token, req *Request) {
+func (h *Handler) create(w http.ResponseWriter, r *http.Request, token *micropubd.Token, req *Request,
+	fail func(http.ResponseWriter, *http.Request, error), done func(status int, location string)) {
 	ctx := r.Context()
 	var opts CreateOptions
 	if err := requireScope(token, micropubd.ScopeCreate); err != nil {
 		if !token.Allows(micropubd.ScopeDraft) {
-			h.fail(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		opts.DraftOnly = true
@@ -171,14 +200,13 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, token *micropub
 	start := time.Now()
 	p, err := h.Posts.Create(ctx, req, opts)
 	if err != nil {
-		h.fail(w, r, err)
+		fail(w, r, err)
 		return
 	}
 	h.log().InfoContext(ctx, "post created", "url", h.Posts.URL(p), "type", p.PostType,
 		"client_id", token.ClientID, "took", time.Since(start))
 	h.rememberAlt(r, p)
-	w.Header().Set("Location", h.Posts.URL(p))
-	w.WriteHeader(http.StatusCreated)
+	done(http.StatusCreated, h.Posts.URL(p))
 }
 
 // rememberAlt copies the alt text a post gives its uploaded photos to the media library, where
@@ -202,19 +230,27 @@ func (h *Handler) rememberAlt(r *http.Request, p *micropubd.Post) {
 // uploadAuthorizer receives the files of a multipart create, once the request's token allows
 // uploads: a file from a client without a valid token is refused before a byte is stored.
 type uploadAuthorizer struct {
-	h      *Handler
-	ctx    context.Context
-	header string
-	token  *micropubd.Token
+	h       *Handler
+	r       *http.Request
+	header  string
+	session bool // the owner's pages: the csrf field before the files stands for the token
+	token   *micropubd.Token
 }
 
-func (u *uploadAuthorizer) ReceiveFile(r io.Reader, bodyToken string) (*Upload, error) {
+func (u *uploadAuthorizer) ReceiveFile(r io.Reader, fields map[string][]string) (*Upload, error) {
+	bodyToken := first(fields["access_token"])
+	if u.token == nil && u.session && bodyToken == "" {
+		if err := checkSession(u.r, u.h.Sessions, first(fields[CSRFField])); err != nil {
+			return nil, err
+		}
+		u.token = sessionToken(u.h.Posts.BaseURL.String())
+	}
 	if u.token == nil {
 		if u.header == "" && bodyToken == "" {
 			return nil, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
 				Description: "no access token before the files: send it in an Authorization: Bearer header, or as an access_token field before the files"}
 		}
-		t, err := authenticate(u.ctx, u.h.Tokens, u.header, bodyToken)
+		t, err := authenticate(u.r.Context(), u.h.Tokens, u.header, bodyToken)
 		if err != nil {
 			return nil, err
 		}

@@ -21,6 +21,10 @@ import (
 type MediaHandler struct {
 	Media  *MediaService
 	Tokens TokenVerifier
+	// Sessions, when set, lets the owner's signed-in media page post forms without a token;
+	// Forms answers them in HTML.
+	Sessions Sessions
+	Forms    FormAnswers
 	// Site is the base URL posts live under, to name the posts that use a file.
 	Site   *url.URL
 	Limits Limits
@@ -54,6 +58,7 @@ func (h *MediaHandler) now() time.Time {
 type mediaRequest struct {
 	upload      *Upload
 	accessToken string
+	csrf        string
 	alt         string
 	action      string
 	url         string
@@ -61,22 +66,34 @@ type mediaRequest struct {
 
 func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	session := sessionPost(r, h.Sessions)
+	html := session && h.Forms != nil && wantsHTML(r)
+	fail := h.fail
+	if html {
+		fail = func(w http.ResponseWriter, r *http.Request, err error) { h.Forms.Failed(w, r, err, nil) }
+	}
 	header, err := headerToken(r, h.Tokens)
 	if err != nil {
-		h.fail(w, r, err)
+		fail(w, r, err)
 		return
 	}
-	req, err := h.readRequest(w, r, header)
+	req, err := h.readRequest(w, r, header, session)
 	if err != nil {
-		h.fail(w, r, err)
+		fail(w, r, err)
 		return
 	}
 	if req.upload != nil {
 		defer req.upload.Discard() // a no-op once committed
 	}
-	token, err := authenticate(ctx, h.Tokens, header, req.accessToken)
-	if err != nil {
-		h.fail(w, r, err)
+	var token *micropubd.Token
+	if session && req.accessToken == "" {
+		if err := checkSession(r, h.Sessions, req.csrf); err != nil {
+			fail(w, r, err)
+			return
+		}
+		token = sessionToken(h.Site.String())
+	} else if token, err = authenticate(ctx, h.Tokens, header, req.accessToken); err != nil {
+		fail(w, r, err)
 		return
 	}
 	switch req.action {
@@ -85,7 +102,7 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		// The scope that uploads (media, or create, which the Micro.blog app signs in with)
 		// also deletes unused uploads and sets their alt text; delete alone still may delete.
 		if !token.Allows(micropubd.ScopeMedia) && !(req.action == ActionDelete && token.Has(micropubd.ScopeDelete)) {
-			h.fail(w, r, &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scope: micropubd.ScopeMedia,
+			fail(w, r, &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scope: micropubd.ScopeMedia,
 				Description: req.action + " of an upload needs the media or create scope"})
 			return
 		}
@@ -94,36 +111,44 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 			do = func(ctx context.Context, rawURL string) error { return h.setAlt(ctx, rawURL, req.alt) }
 		}
 		if err := do(ctx, req.url); err != nil {
-			h.fail(w, r, err)
+			fail(w, r, err)
+			return
+		}
+		if html {
+			h.Forms.Done(w, r, req.action, req.url)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return
 	default:
-		h.fail(w, r, errInvalid("unknown action %q; the media endpoint knows delete and update", req.action))
+		fail(w, r, errInvalid("unknown action %q; the media endpoint knows delete and update", req.action))
 		return
 	}
 	if err := requireScope(token, micropubd.ScopeMedia); err != nil {
-		h.fail(w, r, err)
+		fail(w, r, err)
 		return
 	}
 	if req.upload == nil {
-		h.fail(w, r, errInvalid(`the request has no file: send multipart/form-data with a part named "file", or action=delete (or action=update with alt) and a url`))
+		fail(w, r, errInvalid(`the request has no file: send multipart/form-data with a part named "file", or action=delete (or action=update with alt) and a url`))
 		return
 	}
 	req.upload.Media.Alt = req.alt
 	m, err := h.Media.Commit(ctx, req.upload)
 	if err != nil {
-		h.fail(w, r, err)
+		fail(w, r, err)
 		return
 	}
 	if req.alt != "" && m.Alt != req.alt {
 		// The same bytes were uploaded before: the newest alt text wins.
 		if err := h.Media.Store.SetMediaAlt(ctx, m.Name, req.alt); err != nil {
-			h.fail(w, r, err)
+			fail(w, r, err)
 			return
 		}
 		m.Alt = req.alt
+	}
+	if html {
+		h.Forms.Done(w, r, "upload", h.Media.URL(m))
+		return
 	}
 	w.Header().Set("Location", h.Media.URL(m))
 	writeJSON(w, http.StatusCreated, h.item(m))
@@ -133,7 +158,7 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 // file next to the media folder), or a form-encoded or JSON action (delete, or update of the alt
 // text). The action, url and alt may come in the query string instead of the body, with the
 // body empty, as the Micro.blog app sends them.
-func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request, header string) (*mediaRequest, error) {
+func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request, header string, session bool) (*mediaRequest, error) {
 	limits := h.Limits.withDefaults()
 	query := actionQuery(r)
 	contentType := r.Header.Get("Content-Type")
@@ -148,7 +173,7 @@ func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request, heade
 	switch mediaType {
 	case "multipart/form-data":
 		r.Body = http.MaxBytesReader(w, r.Body, limits.Upload+fieldLimit)
-		req, err = h.readMultipart(r, header)
+		req, err = h.readMultipart(r, header, session)
 	case "application/x-www-form-urlencoded", "application/json":
 		req, err = readMediaAction(w, r, mediaType, limits.Body, query.Has("action"))
 	default:
@@ -199,13 +224,13 @@ func readMediaAction(w http.ResponseWriter, r *http.Request, mediaType string, l
 			fields[k] = v[0]
 		}
 	}
-	return &mediaRequest{accessToken: fields["access_token"], action: fields["action"], url: fields["url"],
+	return &mediaRequest{accessToken: fields["access_token"], csrf: fields[CSRFField], action: fields["action"], url: fields["url"],
 		alt: strings.TrimSpace(fields["alt"])}, nil
 }
 
 // readMultipart streams the parts; the token (header, or an access_token part before the file)
 // is checked before the file is received, so no one without one can make the server store bytes.
-func (h *MediaHandler) readMultipart(r *http.Request, header string) (*mediaRequest, error) {
+func (h *MediaHandler) readMultipart(r *http.Request, header string, session bool) (*mediaRequest, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, errInvalid("the multipart body is malformed: %v", err)
@@ -230,16 +255,22 @@ func (h *MediaHandler) readMultipart(r *http.Request, header string) (*mediaRequ
 			if req.upload != nil {
 				return fail(errInvalid("send one file per upload"))
 			}
-			if header == "" && req.accessToken == "" {
-				return fail(&Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
-					Description: "no access token before the file: send it in an Authorization: Bearer header, or as an access_token field before the file"})
-			}
-			token, err := authenticate(r.Context(), h.Tokens, header, req.accessToken)
-			if err != nil {
-				return fail(err)
-			}
-			if err := requireScope(token, micropubd.ScopeMedia); err != nil {
-				return fail(err)
+			if session && req.accessToken == "" {
+				if err := checkSession(r, h.Sessions, req.csrf); err != nil {
+					return fail(err)
+				}
+			} else {
+				if header == "" && req.accessToken == "" {
+					return fail(&Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
+						Description: "no access token before the file: send it in an Authorization: Bearer header, or as an access_token field before the file"})
+				}
+				token, err := authenticate(r.Context(), h.Tokens, header, req.accessToken)
+				if err != nil {
+					return fail(err)
+				}
+				if err := requireScope(token, micropubd.ScopeMedia); err != nil {
+					return fail(err)
+				}
 			}
 			u, err := h.Media.Receive(part)
 			if err != nil {
@@ -258,6 +289,8 @@ func (h *MediaHandler) readMultipart(r *http.Request, header string) (*mediaRequ
 		switch name {
 		case "access_token":
 			req.accessToken = string(value)
+		case CSRFField:
+			req.csrf = string(value)
 		case "alt", "mp-photo-alt":
 			req.alt = strings.TrimSpace(string(value))
 		case "action":

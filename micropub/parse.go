@@ -42,10 +42,11 @@ func (l Limits) withDefaults() Limits {
 }
 
 // FileReceiver takes the file parts of a multipart request as they arrive, so that a file is
-// written once, straight to where it will be stored. bodyToken is the access_token field the
-// body carried before the file, if any: the receiver authorises before it stores a byte.
+// written once, straight to where it will be stored. fields are the text fields the body
+// carried before the file (an access_token, a form's csrf): the receiver authorises before it
+// stores a byte.
 type FileReceiver interface {
-	ReceiveFile(r io.Reader, bodyToken string) (*Upload, error)
+	ReceiveFile(r io.Reader, fields map[string][]string) (*Upload, error)
 }
 
 // ParseRequest reads a Micropub POST body (form-encoded, multipart or JSON) into a Request.
@@ -175,17 +176,13 @@ func readMultipart(r *http.Request, limits Limits, files FileReceiver) (map[stri
 		if err != nil {
 			return fail(err)
 		}
-		if len(path) > 0 || prop == "h" || prop == "action" || prop == "access_token" || strings.HasPrefix(prop, "mp-") {
+		if len(path) > 0 || prop == "h" || prop == "action" || prop == "access_token" || prop == CSRFField || strings.HasPrefix(prop, "mp-") {
 			return fail(errInvalid("a file was sent in the field %q, which cannot hold a file", name))
 		}
 		if files == nil {
 			return fail(errInvalid("files are not accepted here"))
 		}
-		var bodyToken string
-		if t := values["access_token"]; len(t) > 0 {
-			bodyToken = t[0]
-		}
-		u, err := files.ReceiveFile(part, bodyToken)
+		u, err := files.ReceiveFile(part, values)
 		if err != nil {
 			return fail(err)
 		}
@@ -243,7 +240,13 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, allowEmpty bo
 // parseForm turns form fields (and multipart files) into a Request, following the
 // Recommendation's form-encoded rules and the bracket syntax clients use for nested values.
 func parseForm(values map[string][]string, files []File) (*Request, error) {
-	req := &Request{Properties: micropubd.Properties{}, Commands: map[string][]any{}}
+	if a := values["action"]; len(a) == 1 && a[0] == ActionUpdate {
+		if len(files) > 0 {
+			return nil, errInvalid("an update takes no files: upload them to the media endpoint and use their URLs")
+		}
+		return parseFormUpdate(values)
+	}
+	req := &Request{Properties: micropubd.Properties{}, Commands: map[string][]any{}, Form: textFields(values)}
 	nested := map[string]any{}
 	var nestedOrder []string
 
@@ -268,12 +271,11 @@ func parseForm(values map[string][]string, files []File) (*Request, error) {
 		}
 		switch {
 		case name == "access_token":
-			for _, v := range vals {
-				if req.AccessToken != "" && v != req.AccessToken {
-					return nil, errInvalid("the body carries more than one access_token")
-				}
-				req.AccessToken = v
+			if err := setAccessToken(req, vals); err != nil {
+				return nil, err
 			}
+		case name == CSRFField:
+			req.CSRF = vals[0]
 		case name == "h":
 			if len(vals) != 1 || !validType("h-"+strings.TrimPrefix(strings.TrimSpace(vals[0]), "h-")) {
 				return nil, errInvalid("h must name one microformats type, e.g. h=entry")
@@ -341,13 +343,132 @@ func finishForm(req *Request) error {
 		if len(req.Properties) > 0 || len(req.Files) > 0 {
 			return errInvalid("%s takes only a url", req.Action)
 		}
-	case ActionUpdate:
-		return errInvalid("updates must be sent as JSON (application/json)")
 	default:
 		return errInvalid("unknown action %q", req.Action)
 	}
 	return nil
 }
+
+func setAccessToken(req *Request, vals []string) error {
+	for _, v := range vals {
+		if req.AccessToken != "" && v != req.AccessToken {
+			return errInvalid("the body carries more than one access_token")
+		}
+		req.AccessToken = v
+	}
+	return nil
+}
+
+// textFields copies a form's fields for showing the form again, credentials left out.
+func textFields(values map[string][]string) url.Values {
+	out := make(url.Values, len(values))
+	for k, v := range values {
+		if k != "access_token" && k != CSRFField {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// parseFormUpdate reads an update sent as a form, as HTML forms can (an extension: the
+// Recommendation has updates in JSON only): url; replace[PROPERTY] and add[PROPERTY] with one
+// or more values (replace[content][html] or [markdown] for an object); delete=PROPERTY, or
+// delete[PROPERTY]=VALUE for one value; mp-* commands. A replace whose fields are all blank
+// removes the property, as clearing a form field means.
+func parseFormUpdate(values map[string][]string) (*Request, error) {
+	req := &Request{Action: ActionUpdate, Replace: micropubd.Properties{}, Add: micropubd.Properties{},
+		DeleteValues: micropubd.Properties{}, Commands: map[string][]any{}, Form: textFields(values)}
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		vals := values[key]
+		name, path, err := splitFieldName(key)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range append([]string{key}, vals...) {
+			if !utf8.ValidString(v) {
+				return nil, errInvalid("the field %q is not valid UTF-8", key)
+			}
+		}
+		switch {
+		case name == "action":
+		case name == "url" && len(path) == 0:
+			if len(vals) != 1 {
+				return nil, errInvalid("an update names one url")
+			}
+			req.URL = vals[0]
+		case name == "access_token":
+			if err := setAccessToken(req, vals); err != nil {
+				return nil, err
+			}
+		case name == CSRFField:
+			req.CSRF = vals[0]
+		case strings.HasPrefix(name, "mp-"):
+			for _, v := range vals {
+				req.Commands[name] = append(req.Commands[name], v)
+			}
+		case (name == "replace" || name == "add") && (len(path) == 1 || len(path) == 2 && objectKey(path[1])):
+			if !propName.MatchString(path[0]) {
+				return nil, errInvalid("%q is not a property name", path[0])
+			}
+			target := req.Replace
+			if name == "add" {
+				target = req.Add
+			}
+			list := target[path[0]]
+			if list == nil {
+				list = []any{}
+			}
+			for _, v := range vals {
+				switch {
+				case strings.TrimSpace(v) == "":
+				case len(path) == 2:
+					list = append(list, map[string]any{path[1]: v})
+				default:
+					list = append(list, v)
+				}
+			}
+			if name == "add" && len(list) == 0 {
+				continue
+			}
+			target[path[0]] = list
+		case name == "delete" && len(path) == 0:
+			for _, v := range vals {
+				if v = strings.TrimSpace(v); v != "" {
+					req.DeleteProps = append(req.DeleteProps, v)
+				}
+			}
+		case name == "delete" && len(path) == 1:
+			for _, v := range vals {
+				if strings.TrimSpace(v) != "" {
+					req.DeleteValues[path[0]] = append(req.DeleteValues[path[0]], v)
+				}
+			}
+		default:
+			return nil, errInvalid("a form update takes url, replace[PROPERTY], add[PROPERTY], delete and mp- commands, not %q", key)
+		}
+	}
+	if req.URL == "" {
+		return nil, errInvalid("an update needs the url of the post")
+	}
+	if len(req.Replace["photo"]) > 0 {
+		if err := applyPhotoAlt(req.Replace, req.Commands["mp-photo-alt"]); err != nil {
+			return nil, err
+		}
+		delete(req.Commands, "mp-photo-alt")
+	}
+	return req, nil
+}
+
+// objectKey is the second part of replace[content][html]: the kinds of object a form can write.
+func objectKey(k string) bool { return k == "html" || k == "markdown" || k == "value" }
+
+// propName is the shape of a microformats property name.
+var propName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // splitFieldName splits "name[a][b]" into "name" and ["a", "b"]; "name[]" has no path.
 func splitFieldName(key string) (string, []string, error) {

@@ -119,7 +119,9 @@ func TestParseRequest_RejectsMalformed(t *testing.T) {
 		{"bad utf-8 in form", "application/x-www-form-urlencoded", "content=%ff%fe", 400, "UTF-8"},
 		{"only h", "application/x-www-form-urlencoded", "h=entry", 400, "no properties"},
 		{"two h values", "application/x-www-form-urlencoded", "h=entry&h=event&content=x", 400, "one microformats type"},
-		{"form update", "application/x-www-form-urlencoded", "action=update&url=https://example.com/a", 400, "JSON"},
+		{"form update without url", "application/x-www-form-urlencoded", "action=update&replace[content]=x", 400, "url"},
+		{"form update of a nested value", "application/x-www-form-urlencoded", "action=update&url=https://example.com/a&replace[location][properties][name]=x", 400, "replace[PROPERTY]"},
+		{"form update with a stray field", "application/x-www-form-urlencoded", "action=update&url=https://example.com/a&content=x", 400, "not \"content\""},
 		{"form delete without url", "application/x-www-form-urlencoded", "action=delete", 400, "url"},
 		{"unknown action", "application/x-www-form-urlencoded", "action=explode&url=x", 400, "unknown action"},
 		{"unclosed bracket", "application/x-www-form-urlencoded", "content[html=x", 400, "unclosed"},
@@ -193,7 +195,7 @@ func TestParseRequest_BodyOverLimitIs413(t *testing.T) {
 // readAll is a FileReceiver that reads files and stores nothing.
 type readAll struct{}
 
-func (readAll) ReceiveFile(r io.Reader, _ string) (*Upload, error) {
+func (readAll) ReceiveFile(r io.Reader, _ map[string][]string) (*Upload, error) {
 	if _, err := io.Copy(io.Discard, r); err != nil {
 		return nil, readError(err, DefaultLimits.Upload)
 	}

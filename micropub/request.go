@@ -1,6 +1,8 @@
 package micropub
 
 import (
+	"net/url"
+
 	"github.com/micropubd/micropubd"
 )
 
@@ -31,6 +33,10 @@ type Request struct {
 	Files []File
 	// AccessToken is the token sent in the body; it is never a property.
 	AccessToken string
+	// CSRF is the csrf field of a form posted by the owner's pages; it is never a property.
+	CSRF string
+	// Form holds a form's text fields as sent (credentials left out), to show the form again.
+	Form url.Values
 }
 
 // File is an uploaded file part, received but not yet stored, that becomes a value of Property.

@@ -362,6 +362,9 @@ func (s *Service) Get(ctx context.Context, rawURL string) (*micropubd.Post, erro
 // derive checks the properties that drive storage and sets the columns derived from them:
 // status, visibility, published and the post type.
 func (s *Service) derive(p *micropubd.Post) error {
+	if err := renderMarkdownContent(p.Properties); err != nil {
+		return err
+	}
 	p.Status = micropubd.StatusPublished
 	if v, err := single(p.Properties, "post-status"); err != nil {
 		return err
@@ -523,8 +526,34 @@ func ParseTime(raw string, loc *time.Location) (time.Time, error) {
 	return t, nil
 }
 
+// renderMarkdownContent renders content written in Markdown ({"markdown": ...}, what the
+// owner's article form sends as content[markdown]) to HTML, keeping the Markdown beside it so
+// that q=source gives it back for editing: {"html": ..., "markdown": ...}.
+func renderMarkdownContent(props micropubd.Properties) error {
+	for i, v := range props["content"] {
+		m, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		md, ok := m["markdown"].(string)
+		if !ok {
+			continue
+		}
+		html, err := RenderMarkdown(md)
+		if err != nil {
+			return err
+		}
+		props["content"][i] = map[string]any{"html": html, "markdown": md}
+	}
+	return nil
+}
+
 // applyPhotoAlt pairs mp-photo-alt values with the photos in order.
 func applyPhotoAlt(props micropubd.Properties, alts []any) error {
+	// A form with more alt fields than photos chosen sends the spare ones empty.
+	for len(alts) > 0 && alts[len(alts)-1] == "" {
+		alts = alts[:len(alts)-1]
+	}
 	if len(alts) == 0 {
 		return nil
 	}

@@ -33,6 +33,9 @@ type Config struct {
 	Links []Link
 	// PageSize is the number of posts per homepage page.
 	PageSize int
+	// SessionCSRF, when set, returns the CSRF token of the owner's sign-in session in this
+	// browser, or "": signed in, pages carry the owner's bar (Write, Posts, Media, ...).
+	SessionCSRF func(r *http.Request) string
 }
 
 // Posts is what the site reads from storage: posts, and the uploads they show.
@@ -160,7 +163,7 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 	if len(v.Names) > 0 {
 		title = v.Names[0] + " · " + h.cfg.Name
 	}
-	h.render(w, r, http.StatusOK, "post", map[string]any{"Site": h.site(), "Title": title, "Post": v})
+	h.render(w, r, http.StatusOK, "post", map[string]any{"Site": h.site(), "Title": title, "Post": v, "PostURL": v.URL})
 }
 
 // sharedHeaders protect the page of a shared note, whose address is its only secret: no
@@ -226,8 +229,19 @@ func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error)
 	http.Error(w, "The server failed to render this page.", http.StatusInternalServerError)
 }
 
-// render writes a page with the discovery Link headers every page carries.
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+// render writes a page with the discovery Link headers every page carries, and the owner's
+// bar when the owner is signed in in this browser (such a page is then never cached).
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data map[string]any) {
+	if h.cfg.SessionCSRF != nil {
+		if csrf := h.cfg.SessionCSRF(r); csrf != "" {
+			owner := map[string]any{"URL": h.cfg.URL.String(), "CSRF": csrf}
+			if u, ok := data["PostURL"]; ok {
+				owner["Post"] = u
+			}
+			data["Owner"] = owner
+			w.Header().Set("Cache-Control", "private, no-store")
+		}
+	}
 	for _, l := range h.cfg.Links {
 		w.Header().Add("Link", fmt.Sprintf(`<%s>; rel="%s"`, l.Href, l.Rel))
 	}

@@ -234,5 +234,38 @@ func (db *DB) DeleteUnusedMedia(ctx context.Context, name, url string) ([]string
 	return usedBy, nil
 }
 
+// MediaUsage returns, for each of the named uploads, the paths of the posts that use it, in one
+// pass over the posts (the owner's media library shows it for a page of uploads).
+func (db *DB) MediaUsage(ctx context.Context, names []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	var conds []string
+	args := []any{}
+	for _, n := range names {
+		conds = append(conds, "instr(p.properties, ?) > 0")
+		args = append(args, n)
+	}
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT p.path, p.properties FROM posts p
+		WHERE p.properties <> '{}' AND (`+strings.Join(conds, " OR ")+`) ORDER BY p.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find posts using uploads: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var path, props string
+		if err := rows.Scan(&path, &props); err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			if strings.Contains(props, n) {
+				out[n] = append(out[n], path)
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
 // deletedPrefix marks a media file moved aside while its record is deleted.
 const deletedPrefix = "deleted-"

@@ -113,11 +113,21 @@ func (db *DB) PostByPath(ctx context.Context, path string) (*micropubd.Post, err
 	return scanPost(row)
 }
 
-// ListPosts returns the posts the filter selects, newest first. Deleted posts are never listed.
+// ListPosts returns the posts the filter selects, newest first: posts that are not deleted, or
+// with f.Deleted the deleted ones.
 func (db *DB) ListPosts(ctx context.Context, f micropubd.PostFilter) ([]*micropubd.Post, error) {
 	var where []string
 	var args []any
-	where = append(where, "p.deleted_at IS NULL")
+	if f.Deleted {
+		where = append(where, "p.deleted_at IS NOT NULL", "p.properties <> '{}'")
+	} else {
+		where = append(where, "p.deleted_at IS NULL")
+	}
+	if f.Text != "" {
+		// A scan, for the owner's search only: no reader's page runs it.
+		where = append(where, "instr(lower(p.properties), lower(?)) > 0")
+		args = append(args, f.Text)
+	}
 	if f.Status != "" {
 		where = append(where, "p.status = ?")
 		args = append(args, f.Status)

@@ -26,6 +26,10 @@ type Pages struct {
 }
 
 var funcs = template.FuncMap{
+	// inc counts from 1 for people: "Photo 1".
+	"inc": func(i int) int { return i + 1 },
+	// list makes a list in a template: range (list "a" "b").
+	"list": func(items ...string) []string { return items },
 	// dict builds a map from key/value pairs, to pass several values to a partial.
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
@@ -53,9 +57,20 @@ func Parse() (*Pages, error) {
 	if p.assets, err = loadAssets(); err != nil {
 		return nil, err
 	}
+	// Every page is parsed with the shared files: the layout and the partials files.
+	all, err := fs.Glob(FS, "*.html")
+	if err != nil {
+		return nil, err
+	}
+	var shared []string
+	for _, name := range all {
+		if !strings.HasSuffix(name, ".page.html") {
+			shared = append(shared, name)
+		}
+	}
 	for _, name := range names {
 		t, err := template.New(name).Funcs(funcs).Funcs(template.FuncMap{"asset": p.AssetVersion}).
-			ParseFS(FS, "layout.html", "partials.html", name)
+			ParseFS(FS, append(shared, name)...)
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/micropubd/micropubd/admin"
 	"github.com/micropubd/micropubd/indieauth"
 	"github.com/micropubd/micropubd/micropub"
 	"github.com/micropubd/micropubd/notes"
@@ -66,7 +67,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		verifier micropub.TokenVerifier
 		links    []site.Link
 		isOwner  func(*http.Request) bool
-		sessions notes.Sessions // the owner's browser sign-in; none with an external server
+		owner    *indieauth.Server // the site's own IndieAuth server: the owner's sign-in; nil with an external one
 	)
 	if cfg.External.enabled() {
 		remote := &indieauth.RemoteVerifier{
@@ -108,7 +109,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 			{Rel: "token_endpoint", Href: auth.URL(indieauth.PathToken)},
 		}
 		isOwner = func(r *http.Request) bool { return auth.IsOwner(r) || bearerValid(r, verifier) }
-		sessions = auth
+		owner = auth
 		route := func(path string, h http.HandlerFunc, methods ...string) {
 			r.Handle(prefix+"/"+path, cors(h)).Methods(append(methods, http.MethodOptions)...)
 		}
@@ -143,17 +144,36 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		KeepLocation: cfg.KeepLocation,
 		Now:          cfg.Now,
 	}
+	// The owner's pages (admin) post plain forms to the endpoints with the sign-in session.
+	var (
+		sessions    micropub.Sessions
+		formAnswers micropub.FormAnswers
+		notesLogin  notes.Sessions
+		sessionCSRF func(*http.Request) string
+	)
+	if owner != nil {
+		ownerPages, err := admin.New(admin.Config{URL: cfg.BaseURL, Name: cfg.Name, SyndicateTo: cfg.SyndicateTo}, db, db, owner, log)
+		if err != nil {
+			return nil, err
+		}
+		sessions, formAnswers, notesLogin, sessionCSRF = owner, ownerPages, owner, owner.SessionCSRF
+		r.PathPrefix(prefix + "/admin/").Handler(ownerPages)
+		r.Handle(prefix+"/admin", http.RedirectHandler(base+"admin/", http.StatusMovedPermanently))
+	}
 	r.Handle(prefix+"/micropub", &micropub.Handler{
 		Posts:         posts,
 		Media:         media,
 		Tokens:        verifier,
+		Sessions:      sessions,
+		Forms:         formAnswers,
 		Limits:        cfg.Limits,
 		MediaEndpoint: base + "micropub/media",
 		Me:            base,
 		Log:           log,
 	})
 	r.Handle(prefix+"/micropub/media", &micropub.MediaHandler{
-		Media: media, Tokens: verifier, Site: cfg.BaseURL, Limits: cfg.Limits, Log: log, Now: cfg.Now,
+		Media: media, Tokens: verifier, Sessions: sessions, Forms: formAnswers,
+		Site: cfg.BaseURL, Limits: cfg.Limits, Log: log, Now: cfg.Now,
 	})
 	r.HandleFunc(prefix+"/media/{name}", func(w http.ResponseWriter, r *http.Request) {
 		media.ServeFile(w, r, mux.Vars(r)["name"])
@@ -166,14 +186,15 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		KeepVersions: cfg.KeepNoteVersions,
 		Now:          cfg.Now,
 		Log:          log,
-	}, verifier, sessions, siteName(cfg), log)
+	}, verifier, notesLogin, siteName(cfg), log)
 	if err != nil {
 		return nil, err
 	}
 	r.PathPrefix(prefix + "/notes/").Handler(notesAPI)
 	r.Handle(prefix+"/notes", notesAPI)
 
-	pages, err := site.New(site.Config{URL: cfg.BaseURL, Name: cfg.Name, Photo: cfg.Photo, Links: links}, db, isOwner, log)
+	pages, err := site.New(site.Config{URL: cfg.BaseURL, Name: cfg.Name, Photo: cfg.Photo, Links: links,
+		SessionCSRF: sessionCSRF}, db, isOwner, log)
 	if err != nil {
 		return nil, err
 	}

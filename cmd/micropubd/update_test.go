@@ -107,14 +107,14 @@ func TestUpdate_MalformedOrInvalidChangesNothing(t *testing.T) {
 		{"bad published", `{"action":"update","url":"` + loc + `","replace":{"published":["yesterday"]}}`},
 		{"unknown post", `{"action":"update","url":"` + srv.base + `2026/01/nope","replace":{"content":["x"]}}`},
 		{"other site", `{"action":"update","url":"https://elsewhere.example/2026/01/hello-world","replace":{"content":["x"]}}`},
-		{"form-encoded update", ""},
+		{"form-encoded update of a nested value", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var resp *http.Response
 			var body []byte
 			if tt.body == "" {
-				resp, body = srv.postForm("action=update&url=" + url.QueryEscape(loc) + "&replace[content]=x")
+				resp, body = srv.postForm("action=update&url=" + url.QueryEscape(loc) + "&replace[location][properties][name]=x")
 			} else {
 				resp, body = srv.postJSON(tt.body)
 			}
