@@ -20,7 +20,7 @@ type Handler struct {
 	// Forms answers them in HTML.
 	Sessions Sessions
 	Forms    FormAnswers
-	Limits Limits
+	Limits   Limits
 	// MediaEndpoint is the absolute URL of the media endpoint, advertised in q=config.
 	MediaEndpoint string
 	// Me is the site's URL, which a GET with a token reports whatever me the token was minted
