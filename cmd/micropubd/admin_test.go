@@ -337,3 +337,61 @@ func regexpFind(t *testing.T, page []byte, pattern string) string {
 	}
 	return string(m[1])
 }
+
+// TestAdmin_EveryKindPublishes fills each compose form as its page gives it and checks the
+// post on its page, parsed as microformats2.
+func TestAdmin_EveryKindPublishes(t *testing.T) {
+	srv := newAuthServer(t, &fakeWeb{}, func(c *serverConfig) { c.SyndicateTo = testTargets })
+	b, _ := ownerBrowser(t, srv)
+	html := map[string]string{"Origin": strings.TrimSuffix(srv.base, "/"), "Accept": "text/html"}
+	for _, c := range []struct {
+		kind string
+		set  map[string]string
+		want map[string]any
+		h    string
+	}{
+		{"like", map[string]string{"like-of": "https://other.example/a"}, map[string]any{"like-of": []any{"https://other.example/a"}}, "h-entry"},
+		{"repost", map[string]string{"repost-of": "https://other.example/b", "content": "Worth reading"}, map[string]any{"repost-of": []any{"https://other.example/b"}}, "h-entry"},
+		{"bookmark", map[string]string{"bookmark-of": "https://other.example/c", "name": "A page to keep"}, map[string]any{"bookmark-of": []any{"https://other.example/c"}, "name": []any{"A page to keep"}}, "h-entry"},
+		{"event", map[string]string{"name": "Launch party", "start": "2026-12-24T18:00", "location": "The harbour"},
+			map[string]any{"name": []any{"Launch party"}, "location": []any{"The harbour"}}, "h-event"},
+		{"note", map[string]string{"content": "Tagged and syndicated", "category": "tests", "mp-syndicate-to": testTargets[0].UID, "mp-slug": "my-own-slug"},
+			map[string]any{"category": []any{"tests"}}, "h-entry"},
+	} {
+		t.Run(c.kind, func(t *testing.T) {
+			_, page := b.get(srv.base + "admin/new?type=" + c.kind)
+			f := findForm(t, page, "/micropub")
+			for k, v := range c.set {
+				if _, ok := f.fields[k]; !ok && k != "mp-syndicate-to" {
+					t.Fatalf("the %s form has no field %q: %v", c.kind, k, f.fields)
+				}
+				f.fields.Set(k, v)
+			}
+			resp, body := b.formPost(t, srv.base+"micropub", "application/x-www-form-urlencoded", strings.NewReader(f.fields.Encode()), html)
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("%d: %s", resp.StatusCode, body)
+			}
+			loc := resp.Header.Get("Location")
+			_, post := srv.get(loc, "")
+			item := pageItem(t, post, loc)
+			if diff := cmp.Diff([]any{c.h}, item["type"]); diff != "" {
+				t.Errorf("type (-want +got):\n%s", diff)
+			}
+			props := item["properties"].(map[string]any)
+			for k, v := range c.want {
+				if diff := cmp.Diff(v, props[k]); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", k, diff)
+				}
+			}
+			if c.kind == "note" {
+				if !strings.HasSuffix(loc, "/my-own-slug") {
+					t.Errorf("the slug was not used: %s", loc)
+				}
+				p, err := srv.db.PostByPath(t.Context(), strings.TrimPrefix(loc, srv.base))
+				if err != nil || !cmp.Equal([]string{testTargets[0].UID}, p.SyndicateTo) {
+					t.Errorf("the syndication targets stored: %v, %v", p, err)
+				}
+			}
+		})
+	}
+}

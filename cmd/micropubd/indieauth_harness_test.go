@@ -146,7 +146,7 @@ func (b *browser) resubmit(f form, set, headers map[string]string, cookies ...*h
 }
 
 // form is the first form of a page whose action contains actionPart, with the values a
-// browser would send: inputs, ticked checkboxes, the selected (or first) option.
+// browser would send: inputs, text areas, ticked checkboxes, the selected (or first) option.
 type form struct {
 	action string
 	fields url.Values
@@ -185,6 +185,15 @@ func findForm(t *testing.T, page []byte, actionPart string) form {
 					if name != "" && (typ != "checkbox" || checked) {
 						f.fields.Add(name, value)
 					}
+				}
+			case "textarea":
+				if f != nil {
+					name, _ := attr("name")
+					text := ""
+					if n.FirstChild != nil && n.FirstChild.Type == html.TextNode {
+						text = n.FirstChild.Data
+					}
+					f.fields.Add(name, text)
 				}
 			case "select":
 				if f != nil {

@@ -34,16 +34,29 @@ type tab struct {
 
 func (b tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
+	start := time.Now()
 	if err := chromedp.Do(b.ctx, steps...); err != nil {
 		b.t.Fatalf("browser, %s: %v", what, err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		b.t.Logf("browser, %s took %v", what, took)
 	}
 }
 
 // waitJS waits until a JavaScript expression is true.
+// waitJS waits until a JavaScript expression is true, across a navigation if one happens.
 func (b tab) waitJS(what, expr string) {
 	b.t.Helper()
-	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
-		b.t.Fatalf("browser, waiting for %s (%s): %v", what, expr, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := chromedp.Run(b.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(time.Until(deadline))))
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) || b.ctx.Err() != nil {
+			b.t.Fatalf("browser, waiting for %s (%s): %v", what, expr, err)
+		}
+		time.Sleep(50 * time.Millisecond) // the page was navigating: poll the next one
 	}
 }
 
