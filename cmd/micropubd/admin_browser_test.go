@@ -190,6 +190,7 @@ func TestBrowser_OwnerWritesInTheBrowser(t *testing.T) {
 		if w := evalJS[float64](b, `document.documentElement.scrollWidth`); w > 390 {
 			t.Errorf("%s on a phone is %v px wide: it scrolls sideways", p.path, w)
 		}
+		b.checkNames(p.path)
 		b.shot(p.shot)
 	}
 }

@@ -69,6 +69,19 @@ func evalJS[T any](b tab, expr string) T {
 	return v
 }
 
+// checkNames fails the test for each visible control a screen reader could not name.
+func (b tab) checkNames(page string) {
+	b.t.Helper()
+	unnamed := evalJS[[]string](b, `[...document.querySelectorAll('button, input, select, textarea, a[href]')].filter(e => {
+		if (e.closest('[hidden], dialog:not([open])') || e.type === 'hidden') return false;
+		const label = e.getAttribute('aria-label') || (e.labels && e.labels.length && e.labels[0].textContent) || e.textContent || e.getAttribute('title') || e.value;
+		return !label || !label.trim();
+	}).map(e => e.outerHTML.slice(0, 80))`)
+	if len(unnamed) > 0 {
+		b.t.Errorf("%s: controls without an accessible name: %q", page, unnamed)
+	}
+}
+
 // shot writes a screenshot of the whole page to the screenshot folder.
 func (b tab) shot(name string) {
 	b.t.Helper()
@@ -298,14 +311,7 @@ func TestBrowser_NotesApp(t *testing.T) {
 		t.Error("/ does not go to the search")
 	}
 	// Every control has a name a screen reader can say, and the focus is visible.
-	unnamed := evalJS[[]string](b, `[...document.querySelectorAll('button, input, select, textarea, a[href]')].filter(e => {
-		if (e.closest('[hidden], dialog:not([open])') || e.type === 'hidden') return false;
-		const label = e.getAttribute('aria-label') || (e.labels && e.labels.length && e.labels[0].textContent) || e.textContent || e.getAttribute('title') || e.value;
-		return !label || !label.trim();
-	}).map(e => e.outerHTML.slice(0, 80))`)
-	if len(unnamed) > 0 {
-		t.Errorf("controls without an accessible name: %q", unnamed)
-	}
+	b.checkNames("the notes app")
 	b.do("tabbing", chromedp.KeyEvent(kb.Tab))
 	if outline := evalJS[string](b, `getComputedStyle(document.activeElement).outlineStyle`); outline == "none" {
 		t.Error("the focused control shows no outline")
