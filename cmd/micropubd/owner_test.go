@@ -59,7 +59,7 @@ func TestOwner_TokenAndPasswdUseTheURLServeRecorded(t *testing.T) {
 			"", `--url http://localhost:8080/ does not match https://blog.example/`},
 		{"token with another MICROPUBD_URL", []string{"token", "--data", dir}, "http://localhost:8080/",
 			"", `does not match https://blog.example/, the URL the server of ` + dir + ` runs as`},
-		{"passwd", []string{"passwd", "--data", dir}, "", "Sign in at https://blog.example/auth/tokens", ""},
+		{"passwd", []string{"passwd", "--data", dir}, "", "Sign in at https://blog.example/admin/", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,6 +61,6 @@ func setPassword(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err := indieauth.SetPassword(ctx, db, password, indieauth.PasswordCost); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "Password set. Sign in at", base.String()+"auth/tokens")
+	fmt.Fprintln(stdout, "Password set. Sign in at", base.String()+"admin/ to write and manage posts, or at", base.String()+"notes for your notes")
 	return nil
 }
