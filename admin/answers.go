@@ -34,7 +34,7 @@ func (h *Handler) Failed(w http.ResponseWriter, r *http.Request, err error, form
 		h.log.ErrorContext(r.Context(), "owner form failed", "path", r.URL.Path, "err", err)
 	}
 	if !h.sessions.IsOwner(r) {
-		http.Redirect(w, r, h.sessions.LoginURL(h.url("admin/posts")), http.StatusSeeOther)
+		http.Redirect(w, r, h.sessions.LoginURL(h.cfg.URL.Path+"admin/posts"), http.StatusSeeOther)
 		return
 	}
 	w.Header().Set("Content-Security-Policy", csp)
@@ -53,6 +53,15 @@ func (h *Handler) Failed(w http.ResponseWriter, r *http.Request, err error, form
 		r2 := r.Clone(r.Context())
 		r2.URL = &url.URL{Path: r.URL.Path}
 		h.listWithError(w, r2, status, msg)
+	case form.Get("action") == micropub.ActionUpdate:
+		r2 := r.Clone(r.Context())
+		r2.URL = &url.URL{Path: r.URL.Path, RawQuery: url.Values{"url": {form.Get("url")}}.Encode()}
+		p, ok := h.post(r2)
+		if !ok {
+			h.notFound(w, r, msg)
+			return
+		}
+		h.showForm(w, r, status, overlay(formFromPost(p, h.url(p.Path)), form), msg)
 	default:
 		h.showForm(w, r, status, formFromValues(form), msg)
 	}

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"slices"
 )
 
 // compose is GET /admin/new?type=KIND: the form to write a note, an article, a photo post, a
@@ -45,7 +46,7 @@ func (h *Handler) showForm(w http.ResponseWriter, r *http.Request, status int, f
 	data["Known"] = known
 	var ts []targetView
 	for _, t := range h.cfg.SyndicateTo {
-		ts = append(ts, targetView{UID: t.UID, Name: t.Name})
+		ts = append(ts, targetView{UID: t.UID, Name: t.Name, Checked: slices.Contains(f.Syndicated, t.UID)})
 	}
 	data["Targets"] = ts
 	h.render(w, r, status, "admin_compose", data)

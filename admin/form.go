@@ -49,6 +49,8 @@ type postForm struct {
 	// CategoriesEditable is false when the post tags people (nested h-cards), which plain
 	// inputs would lose.
 	CategoriesEditable bool
+	// Syndicated are the syndication targets the post has (or the form ticked).
+	Syndicated         []string
 	Published          string
 	Status             string
 	Visibility         string
@@ -162,7 +164,8 @@ func (f *postForm) KindLabel() string {
 // formFromPost fills the edit form from a post's properties, as q=source gives them.
 func formFromPost(p *micropubd.Post, postURL string) *postForm {
 	f := &postForm{Action: "update", URL: postURL, Kind: kindOf(p), ContentFormat: "text", Status: p.Status,
-		Visibility: p.Visibility, Slug: path.Base(p.Path), CategoriesEditable: true, targetEditable: true}
+		Visibility: p.Visibility, Slug: path.Base(p.Path), CategoriesEditable: true, targetEditable: true,
+		Syndicated: p.SyndicateTo}
 	props := p.Properties
 	f.Name = props.First("name")
 	if vs := props["content"]; len(vs) > 0 {
@@ -220,17 +223,24 @@ func kindOf(p *micropubd.Post) string {
 	return "note"
 }
 
-// formFromValues rebuilds the form from what was posted, to show it again with an error.
+// formFromValues rebuilds a compose form from what was posted, to show it again with an error.
 func formFromValues(v url.Values) *postForm {
-	f := newForm(kindFromValues(v))
-	if v.Get("action") == "update" {
-		f.Action, f.URL = "update", v.Get("url")
-		f.PhotoSlots = nil
-	}
+	return overlay(newForm(kindFromValues(v)), v)
+}
+
+// overlay lays posted values over a form: over an empty compose form, or over the edit form of
+// the post as stored, so that what the form does not show (people tagged, a venue as
+// location) stays out of it when it is shown again and saved.
+func overlay(f *postForm, v url.Values) *postForm {
 	get := func(name string) string { return v.Get(f.Field(name)) }
-	f.Name, f.Target = get("name"), v.Get(f.Field(targets[f.Kind].prop))
-	f.Start, f.End, f.Location, f.Published = get("start"), get("end"), get("location"), get("published")
-	f.HasLocation = f.Kind == "event" || f.Location != ""
+	f.Name, f.Start, f.End, f.Published = get("name"), get("start"), get("end"), get("published")
+	if f.TargetField() != "" {
+		f.Target = get(f.TargetField())
+	}
+	if f.Action == "create" || f.HasLocation {
+		f.Location = get("location")
+		f.HasLocation = f.Kind == "event" || f.Location != ""
+	}
 	for _, format := range []string{"text", "markdown", "html"} {
 		probe := &postForm{Action: f.Action, ContentFormat: format}
 		if v.Has(probe.ContentField()) {
@@ -244,20 +254,28 @@ func formFromValues(v url.Values) *postForm {
 		f.Visibility = s
 	}
 	f.Slug = v.Get("mp-slug")
-	f.Categories = nil
-	for _, c := range v[f.Field("category")] {
-		if c != "" {
-			f.Categories = append(f.Categories, c)
+	if f.CategoriesEditable {
+		f.Categories = nil
+		for _, c := range v[f.Field("category")] {
+			if c != "" {
+				f.Categories = append(f.Categories, c)
+			}
+		}
+		f.padCategories()
+	}
+	f.Syndicated = nil
+	for _, t := range v["mp-syndicate-to"] {
+		if t != "" {
+			f.Syndicated = append(f.Syndicated, t)
 		}
 	}
-	f.padCategories()
 	alts := v["mp-photo-alt"]
-	for i, u := range v[f.Field("photo")] {
-		p := photoField{URL: u}
-		if i < len(alts) {
-			p.Alt = alts[i]
+	if f.Action == "update" {
+		for i := range f.Photos {
+			if i < len(alts) {
+				f.Photos[i].Alt = alts[i]
+			}
 		}
-		f.Photos = append(f.Photos, p)
 	}
 	if f.Action == "create" && len(alts) > 0 && alts[0] != "" {
 		f.Photos = append(f.Photos, photoField{}) // to say the files must be chosen again

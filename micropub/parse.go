@@ -73,14 +73,14 @@ func ParseRequest(w http.ResponseWriter, r *http.Request, limits Limits, files F
 		if err != nil {
 			return nil, err
 		}
-		return parseForm(fillFromQuery(values, query), nil)
+		return parseForm(fillFromQuery(lineFeeds(values), query), nil)
 	case "multipart/form-data":
 		r.Body = http.MaxBytesReader(w, r.Body, limits.Upload)
 		values, uploads, err := readMultipart(r, limits, files)
 		if err != nil {
 			return nil, err
 		}
-		req, err := parseForm(fillFromQuery(values, query), uploads)
+		req, err := parseForm(fillFromQuery(lineFeeds(values), query), uploads)
 		if err != nil {
 			discardFiles(uploads)
 			return nil, err
@@ -95,6 +95,19 @@ func ParseRequest(w http.ResponseWriter, r *http.Request, limits Limits, files F
 	default:
 		return nil, errInvalid("unsupported Content-Type %q: send application/x-www-form-urlencoded, multipart/form-data or application/json", mediaType)
 	}
+}
+
+// lineFeeds turns the CR LF line ends browsers send in form fields into LF, so that saving a
+// text area unchanged changes nothing.
+func lineFeeds(values map[string][]string) map[string][]string {
+	for _, vs := range values {
+		for i, v := range vs {
+			if strings.Contains(v, "\r") {
+				vs[i] = strings.ReplaceAll(strings.ReplaceAll(v, "\r\n", "\n"), "\r", "\n")
+			}
+		}
+	}
+	return values
 }
 
 // parseFormBody reads a form-encoded body. Only & separates fields: a ; is part of a value, as

@@ -182,14 +182,13 @@ func (s *Service) Update(ctx context.Context, req *Request) (*UpdateResult, erro
 	if err != nil {
 		return nil, err
 	}
-	newSlug := ""
+	rawSlug := ""
 	if vals, ok := req.Commands["mp-slug"]; ok {
-		newSlug = firstString(vals)
+		rawSlug = firstString(vals)
 	}
 	if vals, ok := req.Replace["mp-slug"]; ok {
-		newSlug = firstString(vals)
+		rawSlug = firstString(vals)
 	}
-	newSlug = Slug(newSlug)
 	vals, setTargets := req.Commands["mp-syndicate-to"]
 	targets, err := s.syndicationTargets(vals)
 	if err != nil {
@@ -201,6 +200,13 @@ func (s *Service) Update(ctx context.Context, req *Request) (*UpdateResult, erro
 			return errInvalid("the post %s is deleted; undelete it first", req.URL)
 		}
 		props := applyOperations(p.Properties, req)
+		// A form sends every field: a default restated (post-status published, visibility
+		// public) for a post that never said it is no change.
+		for name, def := range map[string]string{"post-status": micropubd.StatusPublished, "visibility": micropubd.VisibilityPublic} {
+			if _, had := p.Properties[name]; !had && len(props[name]) == 1 && props[name][0] == def {
+				delete(props, name)
+			}
+		}
 		if len(props["published"]) == 0 {
 			props["published"] = []any{p.Published.In(s.loc()).Format(time.RFC3339)}
 		}
@@ -213,8 +219,12 @@ func (s *Service) Update(ctx context.Context, req *Request) (*UpdateResult, erro
 		if setTargets {
 			p.SyndicateTo = targets
 		}
-		if newSlug != "" {
-			p.Path = p.Path[:strings.LastIndexByte(p.Path, '/')+1] + newSlug
+		// The slug the post has already (a form sends it back unchanged) moves nothing, even
+		// where making it again would give another (a -2 suffix cut off, capitals).
+		if current := p.Path[strings.LastIndexByte(p.Path, '/')+1:]; rawSlug != "" && rawSlug != current {
+			if newSlug := Slug(rawSlug); newSlug != "" {
+				p.Path = p.Path[:strings.LastIndexByte(p.Path, '/')+1] + newSlug
+			}
 		}
 		if unchanged(&before, p) {
 			res.Post, res.Unchanged = &before, true

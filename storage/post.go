@@ -124,9 +124,11 @@ func (db *DB) ListPosts(ctx context.Context, f micropubd.PostFilter) ([]*micropu
 		where = append(where, "p.deleted_at IS NULL")
 	}
 	if f.Text != "" {
-		// A scan, for the owner's search only: no reader's page runs it.
+		// A scan, for the owner's search only: no reader's page runs it. The text is looked
+		// for as the stored JSON writes it (& as \u0026, a quote as \").
+		needle, _ := json.Marshal(f.Text)
 		where = append(where, "instr(lower(p.properties), lower(?)) > 0")
-		args = append(args, f.Text)
+		args = append(args, strings.Trim(string(needle), `"`))
 	}
 	if f.Status != "" {
 		where = append(where, "p.status = ?")

@@ -198,16 +198,28 @@ func findForm(t *testing.T, page []byte, actionPart string) form {
 			case "select":
 				if f != nil {
 					name, _ := attr("name")
+					chosen := ""
 					for c := n.FirstChild; c != nil; c = c.NextSibling {
-						if c.Type == html.ElementNode && c.Data == "option" {
-							for _, a := range c.Attr {
-								if a.Key == "value" {
-									f.fields.Set(name, a.Val)
-								}
+						if c.Type != html.ElementNode || c.Data != "option" {
+							continue
+						}
+						value, selected := "", false
+						for _, a := range c.Attr {
+							switch a.Key {
+							case "value":
+								value = a.Val
+							case "selected":
+								selected = true
 							}
+						}
+						if selected || chosen == "" {
+							chosen = value
+						}
+						if selected {
 							break
 						}
 					}
+					f.fields.Set(name, chosen)
 				}
 			}
 		}

@@ -158,6 +158,22 @@ func (b tab) consoleProblems() func() []string {
 	}
 }
 
+// slow delays every request of the tab by latency (0 restores the network).
+func (b tab) slow(latency time.Duration) {
+	b.t.Helper()
+	b.do("network latency", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		rules := []*network.Conditions{}
+		if latency > 0 {
+			rules = append(rules, &network.Conditions{Latency: float64(latency.Milliseconds()), DownloadThroughput: -1, UploadThroughput: -1})
+		}
+		_, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: rules})
+		return err
+	}))
+}
+
 // storedNote reads a note's text and flag from the SQLite file, as the server keeps them.
 func storedNote(t *testing.T, db *sql.DB, title string, key notes.Key) (cipher, plain string) {
 	t.Helper()
@@ -332,6 +348,34 @@ func TestBrowser_NotesApp(t *testing.T) {
 	b.waitJS("saved once back online", `document.getElementById('status').textContent === 'Saved'`)
 	storedNote(t, db, "Written on a train", key)
 
+	// A slow network: text typed while a save is on its way, then another note opened at
+	// once, is saved too.
+	b.slow(800 * time.Millisecond)
+	b.do("a note on a slow line", chromedp.Click(chromedp.ID("new-note")), chromedp.SendKeys(chromedp.ID("text"), "Slow "))
+	b.waitJS("its save under way", `document.getElementById('status').textContent === 'Saving…'`)
+	b.do("typing more, then leaving", chromedp.SendKeys(chromedp.ID("text"), "but sure"), chromedp.Click(chromedp.CSS(`#notes li:last-child .open`)))
+	b.slow(0)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rows, _ := db.Query(`SELECT text FROM notes WHERE is_encrypted = 1`)
+		found := false
+		for rows.Next() {
+			var c string
+			rows.Scan(&c)
+			if p, err := notes.Decrypt(key, c); err == nil && p == "Slow but sure" {
+				found = true
+			}
+		}
+		rows.Close()
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the text typed while a save was under way was never saved")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	// Search stays fast with 2,000 notes: decrypted once, searched in memory.
 	seedNotes(t, srv, key, 2000)
 	b.do("reloading with 2,000 more notes", chromedp.Reload())
@@ -402,8 +446,8 @@ func TestBrowser_NotesApp(t *testing.T) {
 	b.waitJS("one notebook left", `document.querySelectorAll('#notebooks li').length === 1`)
 	var left int
 	db.QueryRow(`SELECT count(*) FROM notes`).Scan(&left)
-	if left != 2 {
-		t.Errorf("%d notes left after deleting the notebook, want Home's 2", left)
+	if left != 3 {
+		t.Errorf("%d notes left after deleting the notebook, want Home's 3", left)
 	}
 	b.do("back to Home", chromedp.Click(chromedp.CSS(`#notebooks li:nth-child(1) .nb`)))
 

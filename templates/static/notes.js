@@ -106,11 +106,25 @@
   }
 
   // ---- Markdown preview: marked (GitHub flavoured) sanitised by DOMPurify. ----
-  const TASK = /^(\s*(?:[-*+]|\d+[.)])\s+\[)([ xX])(\])/;
+  // A task list item, in a quote or not: "- [ ] milk", "> 1. [x] bread".
+  const TASK = /^((?:\s*>)*\s*(?:[-*+]|\d+[.)])\s+\[)([ xX])(\])/;
+  // The renderer marks the boxes of task lists, so that a checkbox written as HTML in a note is
+  // not counted among them.
+  let markdown = null;
+  function markdownRenderer() {
+    if (!markdown) {
+      markdown = new window.marked.Marked();
+      markdown.use({ gfm: true, breaks: false, renderer: {
+        checkbox({ checked }) { return '<input ' + (checked ? 'checked="" ' : '') + 'disabled="" type="checkbox" data-task=""> '; },
+      } });
+    }
+    return markdown;
+  }
   function renderMarkdown(target, text, interactive) {
-    target.innerHTML = window.DOMPurify.sanitize(window.marked.parse(text, { gfm: true, breaks: false }));
+    target.innerHTML = window.DOMPurify.sanitize(markdownRenderer().parse(text));
     for (const a of target.querySelectorAll('a[href]')) { a.target = '_blank'; a.rel = 'noopener noreferrer'; }
-    target.querySelectorAll('input[type=checkbox]').forEach((box, i) => {
+    target.querySelectorAll('input[type=checkbox]').forEach((box) => { if (!('task' in box.dataset)) box.disabled = true; });
+    target.querySelectorAll('input[type=checkbox][data-task]').forEach((box, i) => {
       box.disabled = !interactive;
       box.dataset.task = String(i);
       const label = (box.parentElement ? box.parentElement.textContent : '').trim();
@@ -140,8 +154,8 @@
     constructor(status, message) { super(message); this.status = status; }
   }
   class OfflineError extends Error {}
-  async function api(method, path, body) {
-    const opts = { method, credentials: 'same-origin', headers: { 'X-CSRF-Token': CSRF, Accept: 'application/json' } };
+  async function api(method, path, body, keepalive) {
+    const opts = { method, credentials: 'same-origin', keepalive: !!keepalive, headers: { 'X-CSRF-Token': CSRF, Accept: 'application/json' } };
     if (body !== undefined) {
       opts.headers['Content-Type'] = 'application/json';
       opts.body = JSON.stringify(body);
@@ -169,7 +183,7 @@
     notebookId: null, tag: '', query: '', sort: 'modified',
     current: null, // {id, notebookId, tmp, dirty, saving, again}
     selected: new Set(),
-    retryDelay: 2000, retryTimer: 0,
+    retryDelay: 2000, retryTimer: 0, retrying: false,
   };
 
   function banner(html, isError) {
@@ -406,7 +420,7 @@
     await flushCurrent();
     const n = state.notes.get(id);
     if (!n) return;
-    state.current = { id, notebookId: n.item._microblog.notebook_id, dirty: false };
+    state.current = { id, notebookId: n.item._microblog.notebook_id, text: n.plain, seq: 0, dirty: false };
     $('text').value = n.plain;
     setStatus(n.locked ? '' : 'Saved');
     renderList();
@@ -426,7 +440,7 @@
         nbId = state.notebookId = nb.id;
       } catch (e) { banner(esc('Could not make a notebook: ' + e.message), true); return; }
     }
-    state.current = { id: null, notebookId: nbId, tmp: 'new-' + Date.now(), dirty: false };
+    state.current = { id: null, notebookId: nbId, tmp: 'new-' + Date.now(), text: '', seq: 0, dirty: false };
     $('text').value = '';
     setStatus('New note: it is saved as you type');
     state.query = '';
@@ -438,14 +452,30 @@
   }
 
   let debounce = 0;
+  let stashTimer = 0;
   function onInput() {
     const c = state.current;
     if (!c) return;
+    c.text = $('text').value;
+    c.seq++;
     c.dirty = true;
     setStatus('Editing…');
-    if (!$('preview').hidden) renderMarkdown($('preview'), $('text').value, true);
+    if (!$('preview').hidden) renderMarkdown($('preview'), c.text, true);
     clearTimeout(debounce);
-    debounce = setTimeout(() => saveCurrent(), 800);
+    debounce = setTimeout(() => saveNote(c), 800);
+    clearTimeout(stashTimer);
+    stashTimer = setTimeout(() => stash(c), 250);
+  }
+
+  const pendingKey = (c) => (c.id ? String(c.id) : c.tmp);
+
+  // stash keeps the newest text in the browser, encrypted, until the server has it: a tab
+  // closed before the next save loses nothing.
+  async function stash(c) {
+    if (!c.dirty || !state.key) return;
+    const seq = c.seq;
+    const body = await saveBody(c, c.text);
+    if (c.dirty && c.seq === seq) keepPending(pendingKey(c), body, seq);
   }
 
   // saveBody is what POST /notes gets: the ciphertext, or the plain text of a shared note.
@@ -462,26 +492,32 @@
     return body;
   }
 
-  async function saveCurrent() {
-    clearTimeout(debounce);
-    const c = state.current;
-    if (!c || !c.dirty) return;
+  // saveNote saves a note's newest text: after the save in flight, if there is one, so that
+  // no keystroke is left behind when the owner moves on while a save is under way.
+  async function saveNote(c) {
+    if (c === state.current) clearTimeout(debounce);
+    while (c.inflight) await c.inflight;
     const n = c.id ? state.notes.get(c.id) : null;
-    if (n && n.locked) return;
-    if (c.saving) { c.again = true; return; }
-    c.saving = true;
-    const text = $('text').value;
-    setStatus('Saving…', 'saving');
+    if (!c.dirty || (n && n.locked) || !state.key) return;
+    c.inflight = sendNote(c);
+    try { await c.inflight; } finally { c.inflight = null; }
+  }
+
+  async function sendNote(c) {
+    const text = c.text;
+    const seq = c.seq;
+    const key = pendingKey(c);
+    c.dirty = false;
+    if (state.current === c) setStatus('Saving…', 'saving');
     let body = null;
     try {
       body = await saveBody(c, text);
-      const item = await api('POST', '', body);
-      forgetPending(c.id || c.tmp);
-      if (c.tmp) forgetPending(c.tmp);
+      keepPending(key, body, seq);
+      const item = await api('POST', '', body, body.text.length < 60000);
+      forgetPending(key, seq);
       c.id = item.id;
       c.tmp = '';
       state.notes.set(item.id, { item, plain: text, locked: false });
-      c.dirty = state.current === c && $('text').value !== text;
       state.retryDelay = 2000;
       if (state.current === c) setStatus(c.dirty ? 'Editing…' : 'Saved');
       renderNotebooks();
@@ -489,49 +525,72 @@
       renderList();
       renderEditor();
     } catch (e) {
+      c.dirty = true; // not saved: the next flush tries again
       if (body && (e instanceof OfflineError || (e instanceof ApiError && e.status >= 500))) {
-        keepPending(c.id || c.tmp, body);
-        setStatus('Offline: kept in this browser, saved when back online', 'offline');
+        if (state.current === c) setStatus('Offline: kept in this browser, saved when back online', 'offline');
         scheduleRetry();
       } else {
-        setStatus('Not saved: ' + e.message, 'failed');
+        forgetPending(key, seq);
+        if (state.current === c) setStatus('Not saved: ' + e.message, 'failed');
       }
-    } finally {
-      c.saving = false;
-      if (c.again) { c.again = false; saveCurrent(); }
     }
   }
 
-  // flushCurrent saves the open note now if it has unsaved text.
+  // flushCurrent saves the open note now if it has unsaved text, and waits for it.
   async function flushCurrent() {
-    if (state.current && state.current.dirty) await saveCurrent();
+    if (state.current) await saveNote(state.current);
   }
 
-  // Saves that failed for want of a network are kept in the browser (as ciphertext) and retried.
+  // Saves waiting for the network are kept in the browser (as ciphertext) with the sequence
+  // number of the text they hold, so that an older one never replaces a newer one.
   const pending = () => JSON.parse(localStorage.getItem(PENDING_STORE) || '{}');
-  function keepPending(key, body) { const p = pending(); p[key] = body; localStorage.setItem(PENDING_STORE, JSON.stringify(p)); }
-  function forgetPending(key) { const p = pending(); if (key in p) { delete p[key]; localStorage.setItem(PENDING_STORE, JSON.stringify(p)); } }
+  function keepPending(key, body, seq) {
+    const p = pending();
+    if (p[key] && p[key].seq > seq) return;
+    p[key] = { body, seq };
+    localStorage.setItem(PENDING_STORE, JSON.stringify(p));
+  }
+  function forgetPending(key, seq) {
+    const p = pending();
+    if (key in p && (seq === undefined || p[key].seq <= seq)) {
+      delete p[key];
+      localStorage.setItem(PENDING_STORE, JSON.stringify(p));
+    }
+  }
   function scheduleRetry() {
     clearTimeout(state.retryTimer);
     state.retryTimer = setTimeout(retryPending, state.retryDelay);
     state.retryDelay = Math.min(state.retryDelay * 2, 30000);
   }
+  // retryPending sends what waits in the browser, one run at a time: two runs would create a
+  // new note twice.
   async function retryPending() {
     clearTimeout(state.retryTimer);
-    const c = state.current;
-    for (const [key, body] of Object.entries(pending())) {
-      if (c && (String(c.id) === key || c.tmp === key)) { c.dirty = true; await saveCurrent(); continue; }
-      try {
-        const item = await api('POST', '', body);
-        forgetPending(key);
-        state.notes.set(item.id, await decryptItem(item));
-      } catch (e) {
-        if (e instanceof OfflineError) { scheduleRetry(); return; }
-        forgetPending(key); // the server refused it for good: say so rather than retry for ever
-        banner(esc('A change saved while offline was refused: ' + e.message), true);
+    if (state.retrying || !state.key) return;
+    state.retrying = true;
+    try {
+      for (const [key, entry] of Object.entries(pending())) {
+        const c = state.current;
+        if (c && pendingKey(c) === key) {
+          c.dirty = true;
+          await saveNote(c);
+          if (c.dirty) return; // still offline; saveNote scheduled the next try
+          continue;
+        }
+        try {
+          const item = await api('POST', '', entry.body);
+          forgetPending(key, entry.seq);
+          state.notes.set(item.id, await decryptItem(item));
+        } catch (e) {
+          if (e instanceof OfflineError) { scheduleRetry(); return; }
+          forgetPending(key, entry.seq); // the server refused it for good: say so rather than retry for ever
+          banner(esc('A change saved while offline was refused: ' + e.message), true);
+        }
       }
+      renderAll();
+    } finally {
+      state.retrying = false;
     }
-    renderAll();
   }
 
   // ---- Share, history, delete. ----
@@ -614,7 +673,7 @@
       $('text').value = chosen;
       $('versions-dialog').close();
       onInput();
-      saveCurrent();
+      saveNote(state.current);
     };
     $('versions-dialog').showModal();
   }
@@ -774,7 +833,7 @@
       if (!box.matches('input[type=checkbox][data-task]')) return;
       $('text').value = toggleTask($('text').value, Number(box.dataset.task));
       onInput();
-      saveCurrent();
+      saveNote(state.current);
     });
     $('share').addEventListener('click', shareToggle);
     $('history').addEventListener('click', showHistory);
@@ -814,7 +873,7 @@
     document.addEventListener('keydown', (e) => {
       const typing = e.target.matches('input, textarea, select');
       const mod = e.ctrlKey || e.metaKey;
-      if (mod && e.key.toLowerCase() === 's') { e.preventDefault(); if (state.current) { state.current.dirty = true; saveCurrent(); } }
+      if (mod && e.key.toLowerCase() === 's') { e.preventDefault(); if (state.current) { state.current.text = $('text').value; state.current.dirty = true; saveNote(state.current); } }
       else if (mod && e.key.toLowerCase() === 'k') { e.preventDefault(); $('search').focus(); }
       else if (e.altKey && e.code === 'KeyN') { e.preventDefault(); newNote(); }
       else if (!typing && !mod && e.key === '/') { e.preventDefault(); $('search').focus(); }
@@ -848,6 +907,9 @@
     if (!state.key) {
       askKey();
     } else if (enc.length && enc.every((n) => n.locked)) {
+      // Not used for anything: a note written with it could not be read with the right one.
+      state.key = null;
+      state.keyString = '';
       banner('The key in this browser does not decrypt your notes. Nothing will be changed; enter the right key.', true);
       askKey('This key does not decrypt your notes.');
     }
