@@ -50,12 +50,12 @@ type postForm struct {
 	// inputs would lose.
 	CategoriesEditable bool
 	// Syndicated are the syndication targets the post has (or the form ticked).
-	Syndicated         []string
-	Published          string
-	Status             string
-	Visibility         string
-	Slug               string
-	OpenMore           bool
+	Syndicated []string
+	Published  string
+	Status     string
+	Visibility string
+	Slug       string
+	OpenMore   bool
 }
 
 type photoField struct{ URL, Alt string }

@@ -177,7 +177,7 @@ func TestBrowser_OwnerWritesInTheBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`.alt-form input[name=alt]`), "A better description"),
 		chromedp.Click(chromedp.CSS(`.alt-form button`)),
 	)
-	b.waitJS("the alt text saved", `document.querySelector('.alt-form input[name=alt]').value === 'A better description'`)
+	b.waitJS("the alt text saved", `(document.querySelector('.message.notice') || {}).textContent === 'Alt text saved.' && document.querySelector('.alt-form input[name=alt]').value === 'A better description'`)
 	b.shot("admin-media-desktop")
 
 	// Phones: nothing wider than the screen on the owner's pages and the apps page.

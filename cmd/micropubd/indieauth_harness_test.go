@@ -198,7 +198,7 @@ func findForm(t *testing.T, page []byte, actionPart string) form {
 			case "select":
 				if f != nil {
 					name, _ := attr("name")
-					chosen := ""
+					chosen, first := "", true
 					for c := n.FirstChild; c != nil; c = c.NextSibling {
 						if c.Type != html.ElementNode || c.Data != "option" {
 							continue
@@ -212,8 +212,8 @@ func findForm(t *testing.T, page []byte, actionPart string) form {
 								selected = true
 							}
 						}
-						if selected || chosen == "" {
-							chosen = value
+						if selected || first {
+							chosen, first = value, false
 						}
 						if selected {
 							break
