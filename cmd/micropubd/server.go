@@ -13,6 +13,7 @@ import (
 	"github.com/micropubd/micropubd/indieauth"
 	"github.com/micropubd/micropubd/micropub"
 	"github.com/micropubd/micropubd/notes"
+	"github.com/micropubd/micropubd/outbound"
 	"github.com/micropubd/micropubd/site"
 	"github.com/micropubd/micropubd/storage"
 )
@@ -36,7 +37,10 @@ type serverConfig struct {
 	TokenTTL    time.Duration
 	RequirePKCE bool
 	TrustProxy  bool                     // behind a reverse proxy: the client address comes from X-Forwarded-For
-	Clients     *indieauth.ClientFetcher // nil: the safe default; tests reach their fake clients
+	Clients     *indieauth.ClientFetcher // nil: one made from Outbound; tests reach their fake clients
+
+	// Outbound says where the server's own fetches (client pages, webmentions) may connect.
+	Outbound outbound.Policy
 
 	// An external IndieAuth server instead of our own.
 	External external
@@ -90,6 +94,10 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		}
 		isOwner = func(r *http.Request) bool { return bearerValid(r, remote) }
 	} else {
+		clients := cfg.Clients
+		if clients == nil {
+			clients = indieauth.NewClientFetcher(cfg.Outbound)
+		}
 		auth, err := indieauth.NewServer(indieauth.Config{
 			Me:          cfg.BaseURL,
 			SiteName:    cfg.Name,
@@ -97,7 +105,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 			TokenTTL:    cfg.TokenTTL,
 			RequirePKCE: cfg.RequirePKCE,
 			TrustProxy:  cfg.TrustProxy,
-		}, db, cfg.Clients, log, cfg.Now)
+		}, db, clients, log, cfg.Now)
 		if err != nil {
 			return nil, err
 		}
