@@ -297,8 +297,11 @@ func discoverLinks(t *testing.T, home string) map[string]string {
 	out := map[string]string{}
 	for _, v := range resp.Header.Values("Link") {
 		target, params, _ := strings.Cut(v, ";")
-		rel := strings.Trim(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(params), "rel=")), `"`)
-		out[rel] = strings.Trim(strings.TrimSpace(target), "<>")
+		for _, p := range strings.Split(params, ";") {
+			if rel, ok := strings.CutPrefix(strings.TrimSpace(p), "rel="); ok && rel != `"alternate"` {
+				out[strings.Trim(rel, `"`)] = strings.Trim(strings.TrimSpace(target), "<>")
+			}
+		}
 	}
 	return out
 }

@@ -71,6 +71,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		links    []site.Link
 		isOwner  func(*http.Request) bool
 		sessions notes.Sessions // the owner's browser sign-in; none with an external server
+		owner    site.Sessions
 	)
 	if cfg.External.enabled() {
 		remote := &indieauth.RemoteVerifier{
@@ -116,7 +117,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 			{Rel: "token_endpoint", Href: auth.URL(indieauth.PathToken)},
 		}
 		isOwner = func(r *http.Request) bool { return auth.IsOwner(r) || bearerValid(r, verifier) }
-		sessions = auth
+		sessions, owner = auth, auth
 		route := func(path string, h http.HandlerFunc, methods ...string) {
 			r.Handle(prefix+"/"+path, cors(h)).Methods(append(methods, http.MethodOptions)...)
 		}
@@ -181,18 +182,28 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 	r.PathPrefix(prefix + "/notes/").Handler(notesAPI)
 	r.Handle(prefix+"/notes", notesAPI)
 
-	pages, err := site.New(site.Config{URL: cfg.BaseURL, Name: cfg.Name, Photo: cfg.Photo, Links: links}, db, isOwner, log)
+	pages, err := site.New(site.Config{URL: cfg.BaseURL, Name: cfg.Name, Photo: cfg.Photo, Links: links}, db, isOwner, owner, log)
 	if err != nil {
 		return nil, err
 	}
+	get := func(path string, h http.HandlerFunc) {
+		r.HandleFunc(prefix+"/"+path, h).Methods(http.MethodGet, http.MethodHead)
+	}
 	r.PathPrefix(prefix+"/static/").HandlerFunc(pages.Static).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc(prefix+"/", pages.Home).Methods(http.MethodGet, http.MethodHead)
+	for _, name := range []string{"feed.xml", "feed.atom", "feed.json"} {
+		get(name, pages.Feed)
+	}
+	get("robots.txt", pages.Robots)
+	get("sitemap.xml", pages.Sitemap)
+	get("favicon.ico", pages.Favicon)
+	r.PathPrefix(prefix+"/tags/").HandlerFunc(pages.Tag).Methods(http.MethodGet, http.MethodHead)
+	get("", pages.Home)
 	r.PathPrefix(prefix+"/").HandlerFunc(pages.Post).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = http.HandlerFunc(pages.NotFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("%s is not allowed here.", r.Method), http.StatusMethodNotAllowed)
 	})
-	return r, nil
+	return site.Headers(r), nil
 }
 
 // siteName is the owner's name, or the host when none is configured.
