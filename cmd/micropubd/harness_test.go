@@ -84,10 +84,22 @@ func newTestServer(t testing.TB, opts ...func(*serverConfig)) *testServer {
 		o(&cfg)
 	}
 	logs := &lockedBuffer{}
-	handler, err = newServer(cfg, db, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	app, err := newServer(cfg, db, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
+	handler = app
+	// The webmention queues run beside the server and stop before the database closes.
+	bg, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		app.Run(bg)
+	}()
+	t.Cleanup(func() {
+		stop()
+		<-done
+	})
 	ts := &testServer{Server: srv, t: t, db: db, base: base.String(), logs: logs}
 	ts.token = ts.mint("create update delete undelete media")
 	return ts

@@ -126,6 +126,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The webmention queues run until shutdown; the database closes after they stopped.
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	background := make(chan struct{})
+	go func() {
+		defer close(background)
+		handler.Run(bgCtx)
+	}()
+	defer func() {
+		stopBackground()
+		<-background
+	}()
 	// Requests do not inherit ctx: at shutdown the ones in flight must finish, not be cancelled.
 	srv := &http.Server{
 		Handler:           handler,
@@ -151,6 +162,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	stopBackground()
+	<-background
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}

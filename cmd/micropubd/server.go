@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/micropubd/micropubd/outbound"
 	"github.com/micropubd/micropubd/site"
 	"github.com/micropubd/micropubd/storage"
+	"github.com/micropubd/micropubd/webmention"
 )
 
 // serverConfig is everything the HTTP server is made from.
@@ -41,6 +43,9 @@ type serverConfig struct {
 
 	// Outbound says where the server's own fetches (client pages, webmentions) may connect.
 	Outbound outbound.Policy
+	// Webmentions tunes the webmention queues (tests shorten the retries); BaseURL, Outbound
+	// and Log are filled in.
+	Webmentions webmention.Config
 
 	// An external IndieAuth server instead of our own.
 	External external
@@ -59,9 +64,17 @@ type external struct {
 
 func (e external) enabled() bool { return e.TokenEndpoint != "" || e.IntrospectionEndpoint != "" }
 
-// newServer wires storage, the services, the Micropub and media endpoints, the IndieAuth server
-// and the site into one handler.
-func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler, error) {
+// server is the HTTP handler of everything, and the background work beside it.
+type server struct {
+	http.Handler
+	// Run works through the webmention queues until ctx ends, and returns once the jobs under
+	// way have stopped; the database must stay open until then.
+	Run func(ctx context.Context)
+}
+
+// newServer wires storage, the services, the Micropub and media endpoints, the IndieAuth server,
+// webmentions and the site into one handler.
+func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, error) {
 	base := cfg.BaseURL.String()
 	prefix := strings.TrimSuffix(cfg.BaseURL.Path, "/")
 	r := mux.NewRouter()
@@ -136,7 +149,17 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		route(indieauth.PathRevocation, auth.Revoke, http.MethodPost)
 		route(indieauth.PathUserinfo, auth.Userinfo, http.MethodGet)
 	}
-	links = append(links, site.Link{Rel: "micropub", Href: base + "micropub"})
+	links = append(links, site.Link{Rel: "micropub", Href: base + "micropub"}, site.Link{Rel: "webmention", Href: base + "webmention"})
+
+	wmCfg := cfg.Webmentions
+	wmCfg.BaseURL, wmCfg.Outbound, wmCfg.Log = cfg.BaseURL, cfg.Outbound, log
+	var wmSessions webmention.Sessions
+	if sessions != nil {
+		wmSessions = sessions
+	}
+	mentions := webmention.New(wmCfg, db, wmSessions)
+	r.HandleFunc(prefix+"/webmention", mentions.Receive).Methods(http.MethodPost)
+	r.HandleFunc(prefix+"/webmention/delete", mentions.Delete).Methods(http.MethodPost)
 
 	posts := &micropub.Service{
 		Store:       db,
@@ -144,6 +167,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		Location:    cfg.Location,
 		SyndicateTo: cfg.SyndicateTo,
 		Now:         cfg.Now,
+		Changes:     mentions,
 	}
 	media := &micropub.MediaService{
 		Store:        db,
@@ -182,7 +206,8 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 	r.PathPrefix(prefix + "/notes/").Handler(notesAPI)
 	r.Handle(prefix+"/notes", notesAPI)
 
-	pages, err := site.New(site.Config{URL: cfg.BaseURL, Name: cfg.Name, Photo: cfg.Photo, Links: links}, db, isOwner, owner, log)
+	pages, err := site.New(site.Config{URL: cfg.BaseURL, Name: cfg.Name, Photo: cfg.Photo, Links: links,
+		Webmention: base + "webmention/delete"}, db, isOwner, owner, log)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +228,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("%s is not allowed here.", r.Method), http.StatusMethodNotAllowed)
 	})
-	return site.Headers(r), nil
+	return &server{Handler: site.Headers(r), Run: mentions.Run}, nil
 }
 
 // siteName is the owner's name, or the host when none is configured.
