@@ -256,7 +256,7 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 	}
 	pg := h.newPage(r, "")
 	v := h.views(r.Context(), true).post(p)
-	if pg.Owner.SignedIn {
+	if h.isOwner(r) {
 		v.Sent = h.sent(r.Context(), p)
 	}
 	pg.Post = v

@@ -135,3 +135,61 @@ func TestSiteChanged_MovesWithEveryWrite(t *testing.T) {
 		last = now
 	}
 }
+
+func TestQueueSends_AnUnchangedPostIsNeverQueuedTwice(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	ctx := context.Background()
+	p := &micropubd.Post{Path: "2026/01/a", Type: "entry", PostType: "note", Status: "published", Visibility: "public",
+		Properties: micropubd.Properties{}, Published: time.Now()}
+	if err := db.CreatePost(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	state := func() string {
+		list, err := db.SentWebmentions(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, s := range list {
+			out = append(out, s.Target+" "+s.Version+" "+s.Status)
+		}
+		return strings.Join(out, ", ")
+	}
+	send := func(version string, targets ...string) {
+		if err := db.QueueSends(ctx, p.ID, "https://me.example/2026/01/a", version, targets, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	markSent := func() {
+		list, _ := db.SentWebmentions(ctx, p.ID)
+		for _, s := range list {
+			s.Status = micropubd.SendSent
+			if err := db.SaveSend(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	steps := []struct {
+		name string
+		do   func()
+		want string
+	}{
+		{"queued", func() { send("v1", "https://a.example/", "https://b.example/") }, "https://a.example/ v1 pending, https://b.example/ v1 pending"},
+		{"sent", markSent, "https://a.example/ v1 sent, https://b.example/ v1 sent"},
+		{"the same version again changes nothing", func() { send("v1", "https://a.example/", "https://b.example/") }, "https://a.example/ v1 sent, https://b.example/ v1 sent"},
+		{"a new version sends again, also to a removed link", func() { send("v2", "https://a.example/", "https://c.example/") },
+			"https://a.example/ v2 pending, https://b.example/ v2 pending, https://c.example/ v2 pending"},
+		{"an outcome saved for an older version is not kept", func() {
+			list, _ := db.SentWebmentions(ctx, p.ID)
+			list[0].Version, list[0].Status = "v1", micropubd.SendSent
+			db.SaveSend(ctx, list[0])
+		}, "https://a.example/ v2 pending, https://b.example/ v2 pending, https://c.example/ v2 pending"},
+	}
+	for _, s := range steps {
+		s.do()
+		if got := state(); got != s.want {
+			t.Errorf("%s: %s, want %s", s.name, got, s.want)
+		}
+	}
+}

@@ -75,6 +75,12 @@ func (s *Service) Receive(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "Accepted: the source will be checked for a link to the target.")
 }
 
+// NotAllowed answers other methods at the endpoint.
+func (s *Service) NotAllowed(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", http.MethodPost)
+	fail(w, http.StatusMethodNotAllowed, "invalid_request", "this is the webmention endpoint: POST source and target as a form")
+}
+
 // checkURL accepts an absolute http(s) URL of reasonable length.
 func checkURL(name, raw string) (*url.URL, error) {
 	if raw == "" {

@@ -46,11 +46,11 @@ func (s *Service) PostChanged(ctx context.Context, p *micropubd.Post) error {
 func (s *Service) Committed() { s.outgoing.signal() }
 
 // version is a hash of what a post shows: its address, state and properties (not the
-// responses it received, which change without the post changing).
+// responses it received, which change without the post changing, nor its updated time).
 func version(p *micropubd.Post) string {
 	props := micropubd.Properties{}
 	for k, v := range p.Properties {
-		if !slices.Contains(responseProps(), k) {
+		if !slices.Contains(responseProps(), k) && k != "updated" {
 			props[k] = v
 		}
 	}

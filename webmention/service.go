@@ -126,12 +126,20 @@ func New(cfg Config, store Store, sessions Sessions) *Service {
 		content:  newSanitiser(),
 	}
 	s.incoming = &queue[*micropubd.Webmention]{
-		name: "webmentions received", due: store.DueWebmentions, next: store.NextWebmentionDue, work: s.verify,
-		key: func(m *micropubd.Webmention) int64 { return m.ID }, wake: make(chan struct{}, 1),
+		name: "webmentions received", work: s.verify, wake: make(chan struct{}, 1),
+		due: func(ctx context.Context, now time.Time, limit int) ([]*micropubd.Webmention, error) {
+			return s.store.DueWebmentions(ctx, now, limit)
+		},
+		next: func(ctx context.Context) (time.Time, bool, error) { return s.store.NextWebmentionDue(ctx) },
+		key:  func(m *micropubd.Webmention) int64 { return m.ID },
 	}
 	s.outgoing = &queue[*micropubd.WebmentionSend]{
-		name: "webmentions to send", due: store.DueSends, next: store.NextSendDue, work: s.send,
-		key: func(m *micropubd.WebmentionSend) int64 { return m.ID }, wake: make(chan struct{}, 1),
+		name: "webmentions to send", work: s.send, wake: make(chan struct{}, 1),
+		due: func(ctx context.Context, now time.Time, limit int) ([]*micropubd.WebmentionSend, error) {
+			return s.store.DueSends(ctx, now, limit)
+		},
+		next: func(ctx context.Context) (time.Time, bool, error) { return s.store.NextSendDue(ctx) },
+		key:  func(m *micropubd.WebmentionSend) int64 { return m.ID },
 	}
 	return s
 }

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +42,8 @@ type testServer struct {
 	base  string
 	token string // the owner's token with every scope
 	logs  *lockedBuffer
+	// intercept, when set, sees each request first; it answers it by returning true.
+	intercept atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
 }
 
 // lockedBuffer collects a test server's log lines, written from many goroutines.
@@ -70,7 +73,13 @@ func newTestServer(t testing.TB, opts ...func(*serverConfig)) *testServer {
 	}
 	t.Cleanup(func() { db.Close() })
 	var handler http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	var ts *testServer
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := ts.intercept.Load(); f != nil && (*f)(w, r) {
+			return
+		}
+		handler.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	base, _ := url.Parse(srv.URL + "/")
 	cfg := serverConfig{
@@ -100,7 +109,7 @@ func newTestServer(t testing.TB, opts ...func(*serverConfig)) *testServer {
 		stop()
 		<-done
 	})
-	ts := &testServer{Server: srv, t: t, db: db, base: base.String(), logs: logs}
+	ts = &testServer{Server: srv, t: t, db: db, base: base.String(), logs: logs}
 	ts.token = ts.mint("create update delete undelete media")
 	return ts
 }

@@ -159,6 +159,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 	}
 	mentions := webmention.New(wmCfg, db, wmSessions)
 	r.HandleFunc(prefix+"/webmention", mentions.Receive).Methods(http.MethodPost)
+	r.HandleFunc(prefix+"/webmention", mentions.NotAllowed)
 	r.HandleFunc(prefix+"/webmention/delete", mentions.Delete).Methods(http.MethodPost)
 
 	posts := &micropub.Service{
