@@ -176,6 +176,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 		MaxSize:      cfg.Limits.Upload,
 		KeepLocation: cfg.KeepLocation,
 		Now:          cfg.Now,
+		Log:          log,
 	}
 	r.Handle(prefix+"/micropub", &micropub.Handler{
 		Posts:         posts,
