@@ -349,7 +349,7 @@ func TestPages_CheckinsAndVenuesAreReadablePlaces(t *testing.T) {
 	checkin := resp.Header.Get("Location")
 	venue := srv.create("h=card&name=Ford+Food+and+Drink&street-address=2505+SE+11th+Ave&locality=Portland&region=OR&geo=" + url.QueryEscape("geo:45.5048473,-122.6549551"))
 	at := srv.create("content=Again&location=" + url.QueryEscape(venue))
-	mapLink := `<a class="map" href="https://www.openstreetmap.org/?mlat=45.5048473&amp;mlon=-122.6549551#map=16/45.5048473/-122.6549551">Map</a>`
+	mapLink := `<a class="map" href="https://www.openstreetmap.org/?mlat=45.5048473&amp;mlon=-122.6549551#map=16/45.5048473/-122.6549551">Map ↗</a>`
 	tests := []struct {
 		name, url string
 		want      []string
@@ -414,8 +414,8 @@ func TestPages_ContextShowsTheCitedTitleAndSite(t *testing.T) {
 	cited := resp.Header.Get("Location")
 	plain := srv.create("like-of=" + url.QueryEscape("https://example.net/a/post"))
 	for _, tt := range []struct{ url, want string }{
-		{cited, `In reply to <div class="u-in-reply-to h-cite"><a class="p-name u-url" href="https://www.example.org/why">Why the IndieWeb</a> <span class="site">on example.org</span>`},
-		{plain, `Liked <a class="u-like-of" href="https://example.net/a/post">https://example.net/a/post</a>`},
+		{cited, `<span class="label">In reply to</span> <div class="u-in-reply-to h-cite"><a class="p-name u-url" href="https://www.example.org/why">Why the IndieWeb</a> <span class="site">on example.org</span>`},
+		{plain, `<span class="label">Liked</span> <a class="u-like-of" href="https://example.net/a/post">https://example.net/a/post</a>`},
 	} {
 		_, page := srv.get(tt.url, "")
 		if !strings.Contains(string(page), tt.want) {
