@@ -239,20 +239,10 @@ func (db *DB) DeleteUnusedMedia(ctx context.Context, name, url string) ([]string
 
 // queryStrings returns the one text column of a query's rows.
 func queryStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
+	return queryAll(ctx, tx, func(row scanner) (string, error) {
 		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+		return s, row.Scan(&s)
+	}, query, args...)
 }
 
 // deletedPrefix marks a media file moved aside while its record is deleted.
