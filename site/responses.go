@@ -3,6 +3,7 @@ package site
 import (
 	"context"
 	"html/template"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -26,6 +27,26 @@ type responses struct {
 // Any reports whether the post has responses to show.
 func (r responses) Any() bool {
 	return len(r.Comments)+len(r.Likes)+len(r.Reposts)+len(r.Bookmarks)+len(r.Mentions) > 0
+}
+
+// Counts says in words how many responses of each kind there are: "2 replies, 3 likes".
+func (r responses) Counts() string {
+	var parts []string
+	for _, c := range []struct {
+		n         int
+		one, many string
+	}{
+		{len(r.Comments), "reply", "replies"}, {len(r.Likes), "like", "likes"}, {len(r.Reposts), "repost", "reposts"},
+		{len(r.Bookmarks), "bookmark", "bookmarks"}, {len(r.Mentions), "mention", "mentions"},
+	} {
+		switch {
+		case c.n == 1:
+			parts = append(parts, "1 "+c.one)
+		case c.n > 1:
+			parts = append(parts, strconv.Itoa(c.n)+" "+c.many)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // citeView is one response: the h-cite of its source, with its author's card.

@@ -407,3 +407,19 @@ func sendWebmentionForm(t *testing.T, endpoint string, form url.Values) (*http.R
 	defer resp.Body.Close()
 	return resp, nil
 }
+
+func TestWebmention_ListsCountTheResponsesOfEachPost(t *testing.T) {
+	alice := newWebmentionServer(t, "Alice")
+	bob := newWebmentionServer(t, "Bob")
+	post := bob.create("content=counted")
+	alice.create("in-reply-to=" + url.QueryEscape(post) + "&content=one")
+	alice.create("like-of=" + url.QueryEscape(post))
+	alice.create("like-of=" + url.QueryEscape(post) + "&content=also")
+	eventually(t, "the responses", 10*time.Second, func() bool {
+		r := responses(t, bob, post)
+		return len(r["comment"]) == 1 && len(r["like"]) == 2
+	})
+	if _, home := bob.get(bob.base, ""); !strings.Contains(string(home), `<a href="`+post+`#responses">1 reply, 2 likes</a>`) {
+		t.Error("the homepage does not count the post's responses")
+	}
+}
