@@ -13,4 +13,6 @@ type Media struct {
 	Height   int
 	Alt      string
 	Created  time.Time
+	// VariantOf is the id of the original of a resized copy; 0 for an upload.
+	VariantOf int64
 }

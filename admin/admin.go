@@ -107,7 +107,7 @@ func (h *Handler) data(r *http.Request, title string) map[string]any {
 	return map[string]any{
 		"Site":          map[string]any{"Name": h.cfg.Name, "URL": h.url("")},
 		"Title":         title + " · " + h.cfg.Name,
-		"Owner":         map[string]any{"URL": h.url(""), "CSRF": csrf},
+		"Owner":         map[string]any{"SignedIn": true, "URL": h.url(""), "CSRF": csrf},
 		"CSRF":          csrf,
 		"Micropub":      h.url("micropub"),
 		"MediaEndpoint": h.url("micropub/media"),

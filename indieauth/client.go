@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -14,10 +13,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"willnorris.com/go/microformats"
+
+	"github.com/micropubd/micropubd/outbound"
 )
 
 // Client is what the authorization server knows of an app asking for access.
@@ -42,8 +42,8 @@ func (c *Client) DisplayName() string {
 // ClientFetcher reads client information from a client_id URL: a JSON client metadata
 // document, or an HTML page with an h-app (or h-x-app) and rel="redirect_uri" links.
 type ClientFetcher struct {
-	// HTTP is the client fetches go through; NewClientFetcher makes one that refuses private
-	// addresses and stops after 5 seconds.
+	// HTTP is the client fetches go through; NewClientFetcher makes one from the outbound
+	// policy, which refuses private addresses unless told otherwise, and stops after 5 seconds.
 	HTTP *http.Client
 	// MaxBytes bounds how much of a client's page is read.
 	MaxBytes int64
@@ -69,62 +69,19 @@ type cachedClient struct {
 	at     time.Time
 }
 
-// NewClientFetcher returns a fetcher that never connects to private, loopback or link-local
-// addresses (a client_id must not make the server probe its own network), with a 5 s timeout,
-// at most 3 redirects, and a 512 KB limit.
-func NewClientFetcher() *ClientFetcher {
-	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: refusePrivate}
-	transport := &http.Transport{
-		DialContext:           dialer.DialContext,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ResponseHeaderTimeout: 5 * time.Second,
-		MaxIdleConns:          4,
-		Proxy:                 nil,
-	}
+// NewClientFetcher returns a fetcher that, under the default policy, never connects to private,
+// loopback or link-local addresses (a client_id must not make the server probe its own
+// network), with a 5 s timeout, at most 3 redirects on the client_id's own host, and a 512 KB
+// limit.
+func NewClientFetcher(policy outbound.Policy) *ClientFetcher {
 	return &ClientFetcher{
-		HTTP: &http.Client{
-			Transport: transport,
-			Timeout:   5 * time.Second,
-			// What a client_id's page says speaks for that client only if it is served from the
-			// client_id's own host: a redirect elsewhere (an open redirect on a well-known
-			// client's site, say) must not let another site list redirect URIs for it.
-			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if len(via) >= 3 {
-					return errors.New("too many redirects")
-				}
-				if req.URL.Scheme != "https" && req.URL.Scheme != "http" {
-					return errors.New("redirect to a non-http URL")
-				}
-				if !strings.EqualFold(req.URL.Hostname(), via[0].URL.Hostname()) {
-					return fmt.Errorf("redirect to another host, %s", req.URL.Hostname())
-				}
-				return nil
-			},
-		},
+		// What a client_id's page says speaks for that client only if it is served from the
+		// client_id's own host: a redirect elsewhere (an open redirect on a well-known
+		// client's site, say) must not let another site list redirect URIs for it.
+		HTTP:     policy.Client(outbound.Options{Timeout: 5 * time.Second, MaxRedirects: 3, SameHost: true}),
 		MaxBytes: 512 << 10,
 		CacheFor: 5 * time.Minute,
 	}
-}
-
-// refusePrivate is a dialer Control that refuses addresses inside private networks. It checks
-// the address actually dialled, after DNS, so a public name that resolves to 127.0.0.1 or a
-// redirect to an internal host are refused too.
-func refusePrivate(network, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !publicIP(ip) {
-		return fmt.Errorf("refusing to connect to %s: not a public address", host)
-	}
-	return nil
-}
-
-func publicIP(ip net.IP) bool {
-	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() ||
-		(ip.To4() != nil && ip.To4()[0] == 100 && ip.To4()[1]&0xC0 == 64)) // 100.64/10, carrier-grade NAT
 }
 
 // Fetch returns what the client_id page says of the client. Errors are returned with a

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/micropubd/micropubd/outbound"
 )
 
 func TestValidClientID(t *testing.T) {
@@ -48,7 +50,7 @@ func TestClientFetcher_RefusesPrivateAddresses(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hit = true }))
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
-	f := NewClientFetcher()
+	f := NewClientFetcher(outbound.Policy{})
 	for _, id := range []string{
 		srv.URL + "/",                              // 127.0.0.1
 		"http://localhost:" + u.Port() + "/",       // a name for loopback
@@ -80,7 +82,7 @@ func TestClientFetcher_RedirectToAnotherHostIsRefused(t *testing.T) {
 		t.Error("the internal address was reached")
 	}))
 	defer internal.Close()
-	f := NewClientFetcher()
+	f := NewClientFetcher(outbound.Policy{})
 	safe := f.HTTP.Transport.(*http.Transport)
 	f.HTTP.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		if r.URL.Host == "public.example" {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/micropubd/micropubd"
+	"github.com/micropubd/micropubd/outbound"
 	"github.com/micropubd/micropubd/templates"
 )
 
@@ -114,7 +115,7 @@ func NewServer(cfg Config, store Store, fetcher *ClientFetcher, log *slog.Logger
 		return nil, err
 	}
 	if fetcher == nil {
-		fetcher = NewClientFetcher()
+		fetcher = NewClientFetcher(outbound.Policy{})
 	}
 	if now == nil {
 		now = time.Now

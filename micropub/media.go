@@ -12,6 +12,7 @@ import (
 	_ "image/jpeg" // ...
 	_ "image/png"  // ...
 	"io"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
@@ -23,6 +24,7 @@ import (
 	_ "golang.org/x/image/webp" // ...
 
 	"github.com/micropubd/micropubd"
+	"github.com/micropubd/micropubd/photo"
 )
 
 // MediaStore keeps uploaded files and their records.
@@ -34,6 +36,8 @@ type MediaStore interface {
 	MediaByName(ctx context.Context, name string) (*micropubd.Media, error)
 	OpenMedia(name string) (*os.File, error)
 	ListMedia(ctx context.Context, limit, offset int) ([]*micropubd.Media, error)
+	// MediaVariants lists the resized copies of an upload.
+	MediaVariants(ctx context.Context, id int64) ([]*micropubd.Media, error)
 	SetMediaAlt(ctx context.Context, name, alt string) error
 	// DeleteUnusedMedia removes the record and the file together, in one transaction with
 	// the check that no post mentions url; if some do, it returns their paths and keeps the file.
@@ -49,6 +53,8 @@ type MediaService struct {
 	// KeepLocation keeps the GPS position in uploaded JPEGs; by default it is removed.
 	KeepLocation bool
 	Now          func() time.Time
+	// Log hears of resized copies that could not be made (the upload is kept all the same).
+	Log *slog.Logger
 }
 
 // mediaTypes are the types accepted, with the extension files get. Anything else (HTML, SVG,
@@ -177,6 +183,11 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 	if _, err := tmp.Seek(0, io.SeekStart); err == nil {
 		if cfg, _, err := image.DecodeConfig(tmp); err == nil {
 			u.Media.Width, u.Media.Height = cfg.Width, cfg.Height
+			head := make([]byte, min(size, metadataWindow))
+			if _, err := tmp.ReadAt(head, 0); err == nil && mimeType == "image/jpeg" && photo.Orientation(head) >= 5 {
+				// The camera was on its side: the photo is shown the other way round.
+				u.Media.Width, u.Media.Height = cfg.Height, cfg.Width
+			}
 		}
 	}
 	return u, nil
@@ -201,7 +212,55 @@ func (s *MediaService) Commit(ctx context.Context, u *Upload) (*micropubd.Media,
 		return nil, err
 	}
 	u.committed = true
+	if err := s.saveCopies(ctx, saved); err != nil && s.Log != nil {
+		s.Log.WarnContext(ctx, "resized copies of an upload could not be made", "file", saved.Name, "err", err)
+	}
 	return saved, nil
+}
+
+// saveCopies stores the resized copies of a JPEG or PNG photo (640 and 1280 pixels wide, when
+// it is wider), unless it has them already (the same bytes were uploaded before).
+func (s *MediaService) saveCopies(ctx context.Context, original *micropubd.Media) error {
+	if original.MIMEType != "image/jpeg" && original.MIMEType != "image/png" || original.Width <= photo.Widths[0] {
+		return nil
+	}
+	if have, err := s.Store.MediaVariants(ctx, original.ID); err != nil || len(have) > 0 {
+		return err
+	}
+	f, err := s.Store.OpenMedia(original.Name)
+	if err != nil {
+		return err
+	}
+	data, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("read %s: %w", original.Name, err)
+	}
+	copies, err := photo.Resize(data, original.MIMEType, photo.Widths)
+	if err != nil {
+		return err
+	}
+	for _, c := range copies {
+		tmp, err := s.Store.CreateTemp()
+		if err != nil {
+			return err
+		}
+		_, werr := tmp.Write(c.Data)
+		if cerr := tmp.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			os.Remove(tmp.Name())
+			return fmt.Errorf("write resized copy: %w", werr)
+		}
+		sum := sha256.Sum256(c.Data)
+		m := &micropubd.Media{Name: hex.EncodeToString(sum[:])[:40] + mediaTypes[c.Type], MIMEType: c.Type,
+			Size: int64(len(c.Data)), Width: c.Width, Height: c.Height, Created: original.Created, VariantOf: original.ID}
+		if _, err := s.Store.SaveMedia(ctx, m, tmp.Name()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readError turns a failed read of a multipart request body into an answer: 413 when the body

@@ -18,8 +18,10 @@ import (
 	"github.com/micropubd/micropubd"
 )
 
-// Store is what the post service needs from storage.
+// Store is what the post service needs from storage. Calls made with the context InTx gives
+// run in its transaction.
 type Store interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	CreatePost(ctx context.Context, p *micropubd.Post) error
 	// UpdatePost runs change on the post at path inside one write transaction.
 	UpdatePost(ctx context.Context, path string, change func(*micropubd.Post) error) (*micropubd.Post, error)
@@ -44,6 +46,48 @@ type Service struct {
 	Location    *time.Location
 	SyndicateTo []SyndicationTarget
 	Now         func() time.Time
+	// Changes, if set, hears of every post written (created, updated, deleted, undeleted,
+	// erased) in the transaction that writes it, and once it is committed: the webmentions to
+	// send are queued so, never lost between the two.
+	Changes ChangeListener
+}
+
+// ChangeListener hears of posts as they are written.
+type ChangeListener interface {
+	// PostChanged runs inside the transaction that wrote p; an error undoes the write.
+	PostChanged(ctx context.Context, p *micropubd.Post) error
+	// Committed runs after that transaction committed.
+	Committed()
+}
+
+// write runs a store write and, when a listener is set, tells it of the post written, in one
+// transaction.
+func (s *Service) write(ctx context.Context, fn func(ctx context.Context) (*micropubd.Post, error)) (*micropubd.Post, error) {
+	if s.Changes == nil {
+		return fn(ctx)
+	}
+	var p *micropubd.Post
+	err := s.Store.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if p, err = fn(ctx); err != nil {
+			return err
+		}
+		return s.Changes.PostChanged(ctx, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Changes.Committed()
+	return p, nil
+}
+
+func (s *Service) create(ctx context.Context, p *micropubd.Post) error {
+	_, err := s.write(ctx, func(ctx context.Context) (*micropubd.Post, error) { return p, s.Store.CreatePost(ctx, p) })
+	return err
+}
+
+func (s *Service) update(ctx context.Context, path string, change func(*micropubd.Post) error) (*micropubd.Post, error) {
+	return s.write(ctx, func(ctx context.Context) (*micropubd.Post, error) { return s.Store.UpdatePost(ctx, path, change) })
 }
 
 func (s *Service) now() time.Time {
@@ -133,7 +177,7 @@ func (s *Service) Create(ctx context.Context, req *Request, opts CreateOptions) 
 	}
 	if opts.Path != "" {
 		p.Path = opts.Path
-		if err := s.Store.CreatePost(ctx, p); err != nil {
+		if err := s.create(ctx, p); err != nil {
 			return nil, err
 		}
 		return p, nil
@@ -152,7 +196,7 @@ func (s *Service) Create(ctx context.Context, req *Request, opts CreateOptions) 
 			candidate = fmt.Sprintf("%s-%d", base, i)
 		}
 		p.Path = prefix + candidate
-		err := s.Store.CreatePost(ctx, p)
+		err := s.create(ctx, p)
 		if errors.Is(err, micropubd.ErrConflict) && i <= 21 {
 			continue
 		}
@@ -195,7 +239,7 @@ func (s *Service) Update(ctx context.Context, req *Request) (*UpdateResult, erro
 		return nil, err
 	}
 	res := &UpdateResult{}
-	p, err := s.Store.UpdatePost(ctx, path, func(p *micropubd.Post) error {
+	p, err := s.update(ctx, path, func(p *micropubd.Post) error {
 		if p.IsDeleted() {
 			return errInvalid("the post %s is deleted; undelete it first", req.URL)
 		}
@@ -320,7 +364,7 @@ func (s *Service) Erase(ctx context.Context, rawURL string) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.Store.UpdatePost(ctx, path, func(p *micropubd.Post) error {
+	_, err = s.update(ctx, path, func(p *micropubd.Post) error {
 		if !p.IsDeleted() {
 			p.Deleted = s.now()
 		}
@@ -339,7 +383,7 @@ func (s *Service) setDeleted(ctx context.Context, rawURL string, deleted bool) (
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.Store.UpdatePost(ctx, path, func(p *micropubd.Post) error {
+	p, err := s.update(ctx, path, func(p *micropubd.Post) error {
 		switch {
 		case deleted && !p.IsDeleted():
 			p.Deleted = s.now()

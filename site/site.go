@@ -1,5 +1,6 @@
-// Package site serves the public website: the owner's homepage with its h-card and h-feed,
-// and a permalink page per post, marked up with microformats2.
+// Package site serves the public website: the owner's homepage with its h-feed, a permalink
+// page per post, tag pages, the RSS, Atom and JSON feeds, robots.txt and the sitemap, all
+// marked up with microformats2.
 package site
 
 import (
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/micropubd/micropubd"
 	"github.com/micropubd/micropubd/templates"
@@ -29,102 +31,200 @@ type Config struct {
 	// Name and Photo make the owner's h-card.
 	Name  string
 	Photo string
-	// Links are advertised on every page (micropub, IndieAuth endpoints, ...).
+	// Links are advertised on every page (micropub, IndieAuth endpoints, webmention, ...).
 	Links []Link
-	// PageSize is the number of posts per homepage page.
+	// PageSize is the number of posts per page of the homepage and tag pages; FeedSize the
+	// number of items in a feed.
 	PageSize int
-	// SessionCSRF, when set, returns the CSRF token of the owner's sign-in session in this
-	// browser, or "": signed in, pages carry the owner's bar (Write, Posts, Media, ...).
-	SessionCSRF func(r *http.Request) string
+	FeedSize int
+	// Webmention is the URL the owner's delete buttons for received webmentions post to; ""
+	// shows none.
+	Webmention string
 }
 
-// Posts is what the site reads from storage: posts, and the uploads they show.
+// Posts is what the site reads from storage: posts, the uploads they show, and the
+// webmentions they received and sent.
 type Posts interface {
 	PostByPath(ctx context.Context, path string) (*micropubd.Post, error)
-	ListPosts(ctx context.Context, f micropubd.PostFilter) ([]*micropubd.Post, error)
+	ListFeed(ctx context.Context, limit, offset int) ([]*micropubd.Post, error)
+	ListTagged(ctx context.Context, category string, limit, offset int) ([]*micropubd.Post, error)
+	ListedPosts(ctx context.Context, limit int, fn func(path string, published, updated time.Time) error) error
+	SiteChanged(ctx context.Context) (time.Time, error)
 	MediaByName(ctx context.Context, name string) (*micropubd.Media, error)
+	MediaVariants(ctx context.Context, id int64) ([]*micropubd.Media, error)
+	SentWebmentions(ctx context.Context, postID int64) ([]*micropubd.WebmentionSend, error)
+}
+
+// Sessions is the owner's sign-in in the browser: signed in, the owner sees the webmentions
+// sent and may delete received ones.
+type Sessions interface {
+	IsOwner(r *http.Request) bool
+	SessionCSRF(r *http.Request) string
+	LoginURL(next string) string
 }
 
 // Handler serves the site's pages.
 type Handler struct {
-	cfg     Config
-	posts   Posts
-	isOwner func(*http.Request) bool
-	log     *slog.Logger
-	pages   *templates.Pages
-	views   *viewBuilder
+	cfg      Config
+	posts    Posts
+	isOwner  func(*http.Request) bool
+	sessions Sessions
+	log      *slog.Logger
+	pages    *templates.Pages
+	content  *contentRenderer
 }
 
 // siteView is what every page knows of the site.
 type siteView struct {
-	URL   string
-	Name  string
-	Photo string
-	Links []Link
+	URL     string
+	Name    string
+	Photo   string
+	Links   []Link
+	Favicon string
+	Feeds   feedURLs
 }
 
-// New parses the embedded templates. isOwner tells whether a request comes from the owner,
-// who alone may see drafts and private posts.
-func New(cfg Config, posts Posts, isOwner func(*http.Request) bool, log *slog.Logger) (*Handler, error) {
+// page is what the site's templates render.
+type page struct {
+	Site  siteView
+	Title string // the <title>
+	Meta  metaView
+	Owner ownerView
+
+	Posts        []*postView // home and tag pages
+	Newer, Older string
+	Tag          string
+	FeedURL      string    // the h-feed's url: the tag page's first page
+	Post         *postView // permalink pages
+	Heading      string    // error pages
+	Message      string
+}
+
+// ownerView is what a page shows the owner, or offers a visitor to become one.
+type ownerView struct {
+	SignedIn bool
+	CSRF     string
+	LoginURL string
+	// URL is the site's, for the owner's bar; Post the page's post, to edit or delete it.
+	URL  string
+	Post string
+	// DeleteMention is where the delete buttons of received webmentions post.
+	DeleteMention string
+}
+
+// New parses the embedded templates. isOwner tells whether a request comes from the owner
+// (a session or a token), who alone may see drafts and private posts; sessions may be nil
+// (another IndieAuth server signs the owner in).
+func New(cfg Config, posts Posts, isOwner func(*http.Request) bool, sessions Sessions, log *slog.Logger) (*Handler, error) {
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 20
 	}
+	if cfg.FeedSize <= 0 {
+		cfg.FeedSize = 20
+	}
 	if cfg.Name == "" {
 		cfg.Name = cfg.URL.Host
-	}
-	h := &Handler{cfg: cfg, posts: posts, isOwner: isOwner, log: log}
-	h.views = &viewBuilder{
-		content:    newContentRenderer(),
-		url:        func(p *micropubd.Post) string { return cfg.URL.String() + p.Path },
-		resolve:    func(string) *micropubd.Post { return nil },
-		libraryAlt: func(string) string { return "" },
 	}
 	pages, err := templates.Parse()
 	if err != nil {
 		return nil, err
 	}
-	h.pages = pages
-	return h, nil
+	return &Handler{cfg: cfg, posts: posts, isOwner: isOwner, sessions: sessions, log: log, pages: pages,
+		content: newContentRenderer()}, nil
 }
 
 func (h *Handler) site() siteView {
-	return siteView{URL: h.cfg.URL.String(), Name: h.cfg.Name, Photo: h.cfg.Photo, Links: h.cfg.Links}
+	favicon := h.cfg.Photo
+	if favicon == "" {
+		favicon = h.cfg.URL.String() + "static/favicon.svg?v=" + h.pages.AssetVersion("favicon.svg")
+	}
+	return siteView{URL: h.cfg.URL.String(), Name: h.cfg.Name, Photo: h.cfg.Photo, Links: h.cfg.Links,
+		Favicon: favicon, Feeds: h.feedURLs("")}
 }
 
-// Home serves the homepage: the owner's h-card and an h-feed of public posts, newest first.
-// Any query string other than a valid page number is ignored, never redirected.
-func (h *Handler) Home(w http.ResponseWriter, r *http.Request) {
-	page, err := strconv.Atoi(r.URL.Query().Get("page"))
-	if err != nil || page < 1 {
-		page = 1
+// newPage starts a page's data: the site, the owner's state, and the feeds it advertises.
+func (h *Handler) newPage(r *http.Request, title string) *page {
+	p := &page{Site: h.site(), Title: title}
+	p.Meta.Feeds = p.Site.Feeds.links(h.cfg.Name)
+	if h.sessions != nil {
+		p.Owner.LoginURL = h.sessions.LoginURL(r.URL.Path)
+		if h.sessions.IsOwner(r) {
+			p.Owner.SignedIn = true
+			p.Owner.URL = h.cfg.URL.String()
+			p.Owner.CSRF = h.sessions.SessionCSRF(r)
+			p.Owner.DeleteMention = h.cfg.Webmention
+		}
 	}
-	size := h.cfg.PageSize
-	posts, err := h.posts.ListPosts(r.Context(), micropubd.PostFilter{
-		Status:     micropubd.StatusPublished,
-		Visibility: []string{micropubd.VisibilityPublic},
-		Limit:      size + 1,
-		Offset:     (page - 1) * size,
-	})
+	return p
+}
+
+// maxPage bounds page numbers, so that no offset can overflow.
+const maxPage = 100000
+
+// pageNumber reads ?page=N: absent, or not a number at all, is page 1; a number below 1 or
+// past maxPage is ok=false, a page that cannot exist.
+func pageNumber(r *http.Request) (n int, ok bool) {
+	raw := r.URL.Query().Get("page")
+	if raw == "" || strings.Trim(raw, "+-0123456789") != "" {
+		return 1, true
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > maxPage {
+		return 0, false
+	}
+	return n, true
+}
+
+// Home serves the homepage: an h-feed of public posts, newest first, 20 a page. A page number
+// beyond the last is 404; any other query string is ignored, never redirected.
+func (h *Handler) Home(w http.ResponseWriter, r *http.Request) {
+	n, ok := pageNumber(r)
+	if !ok {
+		h.NotFound(w, r)
+		return
+	}
+	posts, err := h.posts.ListFeed(r.Context(), h.cfg.PageSize+1, (n-1)*h.cfg.PageSize)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	data := map[string]any{"Site": h.site(), "Title": h.cfg.Name}
-	if len(posts) > size {
-		posts = posts[:size]
-		data["Older"] = h.cfg.URL.String() + "?page=" + strconv.Itoa(page+1)
+	if len(posts) == 0 && n > 1 {
+		h.renderError(w, r, http.StatusNotFound, "Not found", fmt.Sprintf("There is no page %d: the posts end before it.", n))
+		return
 	}
-	if page == 2 {
-		data["Newer"] = h.cfg.URL.String()
-	} else if page > 2 {
-		data["Newer"] = h.cfg.URL.String() + "?page=" + strconv.Itoa(page-1)
+	title := h.cfg.Name
+	if n > 1 {
+		title = fmt.Sprintf("%s · page %d", h.cfg.Name, n)
 	}
-	views := make([]*postView, len(posts))
-	for i, p := range posts {
-		views[i] = h.view(r.Context(), p)
+	p := h.newPage(r, title)
+	h.listing(r.Context(), p, posts, n, h.cfg.URL.String())
+	p.Meta = h.homeMeta(p.Meta)
+	for _, f := range p.Meta.Feeds {
+		w.Header().Add("Link", fmt.Sprintf(`<%s>; rel="alternate"; type="%s"; title="%s"`, f.Href, f.Type, strings.ReplaceAll(f.Title, `"`, "'")))
 	}
-	data["Posts"] = views
-	h.render(w, r, http.StatusOK, "home", data)
+	h.render(w, r, http.StatusOK, "home", p)
+}
+
+// listing fills a page of a paginated h-feed: its posts and the links to its neighbours.
+func (h *Handler) listing(ctx context.Context, p *page, posts []*micropubd.Post, n int, first string) {
+	if len(posts) > h.cfg.PageSize {
+		posts = posts[:h.cfg.PageSize]
+		p.Older = pageURL(first, n+1)
+	}
+	if n > 1 {
+		p.Newer = pageURL(first, n-1)
+	}
+	views := h.views(ctx, false)
+	for _, post := range posts {
+		p.Posts = append(p.Posts, views.post(post))
+	}
+}
+
+func pageURL(first string, n int) string {
+	if n == 1 {
+		return first
+	}
+	return first + "?page=" + strconv.Itoa(n)
 }
 
 // Post serves a post's permalink page. Deleted posts answer 410 Gone; drafts and private
@@ -158,12 +258,18 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 	if !p.IsPublic() {
 		w.Header().Set("Cache-Control", "private, no-store")
 	}
-	v := h.view(r.Context(), p)
-	title := h.cfg.Name
-	if len(v.Names) > 0 {
-		title = v.Names[0] + " · " + h.cfg.Name
+	pg := h.newPage(r, "")
+	v := h.views(r.Context(), true).post(p)
+	if h.isOwner(r) {
+		v.Sent = h.sent(r.Context(), p)
 	}
-	h.render(w, r, http.StatusOK, "post", map[string]any{"Site": h.site(), "Title": title, "Post": v, "PostURL": v.URL})
+	pg.Post = v
+	if pg.Owner.SignedIn {
+		pg.Owner.Post = v.URL
+	}
+	pg.Title = v.Title + " · " + h.cfg.Name
+	pg.Meta = h.postMeta(pg.Meta, v)
+	h.render(w, r, http.StatusOK, "post", pg)
 }
 
 // sharedHeaders protect the page of a shared note, whose address is its only secret: no
@@ -178,36 +284,7 @@ func (h *Handler) sharedHeaders(w http.ResponseWriter) {
 		"media-src 'self' https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 }
 
-// view builds a post's view, resolving locations that point at venues on this site, and
-// giving photos uploaded here without alt text of their own the alt text of the media library.
-func (h *Handler) view(ctx context.Context, p *micropubd.Post) *postView {
-	b := *h.views
-	b.libraryAlt = func(raw string) string {
-		name, ok := strings.CutPrefix(raw, h.cfg.URL.String()+"media/")
-		if !ok || name == "" {
-			return ""
-		}
-		m, err := h.posts.MediaByName(ctx, name)
-		if err != nil {
-			return ""
-		}
-		return m.Alt
-	}
-	b.resolve = func(raw string) *micropubd.Post {
-		base := h.cfg.URL.String()
-		if !strings.HasPrefix(raw, base) {
-			return nil
-		}
-		venue, err := h.posts.PostByPath(ctx, strings.Trim(strings.TrimPrefix(raw, base), "/"))
-		if err != nil || !venue.IsPublic() || venue.IsDeleted() {
-			return nil
-		}
-		return venue
-	}
-	return b.post(p)
-}
-
-// Static serves the style sheets and scripts of the pages.
+// Static serves the style sheets, scripts and icons of the pages.
 func (h *Handler) Static(w http.ResponseWriter, r *http.Request) {
 	h.pages.ServeStatic(w, r, strings.TrimPrefix(r.URL.Path, h.cfg.URL.Path+"static/"))
 }
@@ -218,7 +295,10 @@ func (h *Handler) NotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
-	h.render(w, r, status, "error", map[string]any{"Site": h.site(), "Title": heading, "Heading": heading, "Message": msg})
+	p := h.newPage(r, heading+" · "+h.cfg.Name)
+	p.Heading, p.Message = heading, msg
+	p.Meta.Description = msg
+	h.render(w, r, status, "error", p)
 }
 
 func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
@@ -229,23 +309,16 @@ func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error)
 	http.Error(w, "The server failed to render this page.", http.StatusInternalServerError)
 }
 
-// render writes a page with the discovery Link headers every page carries, and the owner's
-// bar when the owner is signed in in this browser (such a page is then never cached).
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data map[string]any) {
-	if h.cfg.SessionCSRF != nil {
-		if csrf := h.cfg.SessionCSRF(r); csrf != "" {
-			owner := map[string]any{"URL": h.cfg.URL.String(), "CSRF": csrf}
-			if u, ok := data["PostURL"]; ok {
-				owner["Post"] = u
-			}
-			data["Owner"] = owner
-			w.Header().Set("Cache-Control", "private, no-store")
-		}
+// render writes a page with the discovery Link headers every page carries; a page with the
+// owner's bar (the owner signed in in this browser) is never cached.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
+	if p.Owner.SignedIn {
+		w.Header().Set("Cache-Control", "private, no-store")
 	}
 	for _, l := range h.cfg.Links {
 		w.Header().Add("Link", fmt.Sprintf(`<%s>; rel="%s"`, l.Href, l.Rel))
 	}
-	if err := h.pages.Render(w, status, page, data); err != nil {
+	if err := h.pages.Render(w, status, name, p); err != nil {
 		w.Header().Del("Link")
 		h.serverError(w, r, err)
 	}

@@ -1,9 +1,11 @@
 package site
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -21,17 +23,31 @@ type postView struct {
 	Status     string
 	Visibility string
 	Names      []string
-	Content    []template.HTML
-	Media      []valueView // photo, video, audio
-	Context    []propView  // in-reply-to, like-of, ...
-	Categories []valueView
-	Place      []propView // location, checkin
-	Published  *valueView
-	Updated    *valueView
-	OwnURLs    []string // a post's own url values (a venue's website); the permalink is then u-uid only
-	Details    []propView
-	Syndicated []string
-	HasAuthor  bool
+	// Title names the post on its page and in feeds: its name, else its first words, else
+	// what it is. Description is a sentence or two of its text, for search engines and cards.
+	Title       string
+	Description string
+	Content     []template.HTML
+	// In lists (Permalink false) an article shows Summary, its summary or first paragraph,
+	// and More says the rest is on its page. SummaryText is the summary property as text.
+	Permalink   bool
+	Article     bool
+	Summary     template.HTML
+	SummaryText string
+	More        bool
+	Media       []valueView // photo, video, audio
+	Context     []propView  // in-reply-to, like-of, ...
+	Categories  []valueView
+	Place       []propView // location, checkin
+	Venue       *itemView  // the address and map of a venue (an h-card post)
+	Published   *valueView
+	Updated     *valueView
+	OwnURLs     []string // a post's own url values (a venue's website); the permalink is then u-uid only
+	Details     []propView
+	Syndicated  []string
+	HasAuthor   bool
+	Responses   responses  // webmentions received: comments, likes, reposts, ...
+	Sent        []sentView // webmentions sent, shown to the owner
 }
 
 // propView is one property with its microformats class prefix worked out per value.
@@ -43,21 +59,38 @@ type propView struct {
 
 // valueView is one value: Kind says which element renders it.
 type valueView struct {
-	Kind    string // text, link, photo, video, audio, time, html, item
+	Kind    string // text, data, link, category, photo, video, audio, time, html, item, geo
 	Class   string
 	Text    string
 	Display string // a date-time as people read it; Text keeps the exact value
 	URL     string
+	Site    string // a link's host, shown beside a title found for it
 	Alt     string
 	HTML    template.HTML
 	Item    *itemView
 	Geo     *micropubd.Geo
+	MapURL  string
+	// An upload's size in pixels, resized copies (srcset), type and length in bytes.
+	Width, Height int
+	SrcSet        string
+	Type          string
+	Size          int64
 }
 
 // itemView is a nested microformats object (an h-card location, an h-cite, an h-measure).
+// Lead is its name, linked to its one url, when it has one of each; Address the parts of a
+// postal address, shown on one line; MapURL a map of its coordinates.
 type itemView struct {
-	Types string
-	Props []propView
+	Types   string
+	Lead    *leadView
+	Address []valueView
+	Props   []propView
+	MapURL  string
+}
+
+// leadView is the name of a place or a cited page, linked to its URL.
+type leadView struct {
+	Name, URL, Site string
 }
 
 var (
@@ -91,13 +124,90 @@ func label(name string) string {
 	return strings.ToUpper(l[:1]) + l[1:]
 }
 
-// viewBuilder makes views; resolve finds a post of this site by URL, to render a venue a
-// post points at, and libraryAlt the alt text the media library has for an upload's URL.
+// viewBuilder makes views. resolve finds a post of this site by URL, to render a venue a post
+// points at; library describes an upload of this site by its URL; titles are the titles of
+// pages the post links to, found while sending webmentions.
 type viewBuilder struct {
-	content    *contentRenderer
-	resolve    func(url string) *micropubd.Post
-	libraryAlt func(url string) string
-	url        func(p *micropubd.Post) string
+	content   *contentRenderer
+	resolve   func(url string) *micropubd.Post
+	library   func(url string) *mediaFile
+	titles    func(p *micropubd.Post) map[string]string
+	url       func(p *micropubd.Post) string
+	tagURL    func(tag string) string
+	permalink bool
+}
+
+// mediaFile is what the media library knows of an upload.
+type mediaFile struct {
+	Alt           string
+	Width, Height int
+	Type          string
+	Size          int64
+	SrcSet        string
+}
+
+// views returns a builder whose lookups use ctx: venues and uploads of this site, and the
+// titles of linked pages.
+func (h *Handler) views(ctx context.Context, permalink bool) *viewBuilder {
+	base := h.cfg.URL.String()
+	return &viewBuilder{
+		content:   h.content,
+		permalink: permalink,
+		url:       func(p *micropubd.Post) string { return base + p.Path },
+		tagURL:    h.tagURL,
+		resolve: func(raw string) *micropubd.Post {
+			if !strings.HasPrefix(raw, base) {
+				return nil
+			}
+			venue, err := h.posts.PostByPath(ctx, strings.Trim(strings.TrimPrefix(raw, base), "/"))
+			if err != nil || !venue.IsPublic() || venue.IsDeleted() {
+				return nil
+			}
+			return venue
+		},
+		library: func(raw string) *mediaFile { return h.mediaFile(ctx, raw) },
+		titles:  func(p *micropubd.Post) map[string]string { return h.linkTitles(ctx, p) },
+	}
+}
+
+// mediaFile describes an upload of this site from its URL, with its resized copies; nil for
+// any other URL.
+func (h *Handler) mediaFile(ctx context.Context, raw string) *mediaFile {
+	prefix := h.cfg.URL.String() + "media/"
+	name, ok := strings.CutPrefix(raw, prefix)
+	if !ok || name == "" || strings.ContainsAny(name, "/?#") {
+		return nil
+	}
+	m, err := h.posts.MediaByName(ctx, name)
+	if err != nil {
+		return nil
+	}
+	f := &mediaFile{Alt: m.Alt, Width: m.Width, Height: m.Height, Type: m.MIMEType, Size: m.Size}
+	variants, err := h.posts.MediaVariants(ctx, m.ID)
+	if err != nil || len(variants) == 0 {
+		return f
+	}
+	var set []string
+	for _, v := range variants {
+		set = append(set, fmt.Sprintf("%s%s %dw", prefix, v.Name, v.Width))
+	}
+	f.SrcSet = strings.Join(append(set, fmt.Sprintf("%s %dw", raw, m.Width)), ", ")
+	return f
+}
+
+// linkTitles are the titles of the pages a post links to, as sending webmentions found them.
+func (h *Handler) linkTitles(ctx context.Context, p *micropubd.Post) map[string]string {
+	sent, err := h.posts.SentWebmentions(ctx, p.ID)
+	if err != nil {
+		return nil
+	}
+	titles := map[string]string{}
+	for _, s := range sent {
+		if s.Title != "" {
+			titles[s.Target] = s.Title
+		}
+	}
+	return titles
 }
 
 func (b *viewBuilder) post(p *micropubd.Post) *postView {
@@ -108,7 +218,13 @@ func (b *viewBuilder) post(p *micropubd.Post) *postView {
 		Status:     p.Status,
 		Visibility: p.Visibility,
 		HasAuthor:  p.Type == "entry" || p.Type == "event",
+		Permalink:  b.permalink,
 	}
+	var titles map[string]string
+	if slices.ContainsFunc(contextProps, func(n string) bool { return len(p.Properties[n]) > 0 }) {
+		titles = b.titles(p)
+	}
+	var text string // the post's text, for its title and description
 	for _, name := range sortedNames(p.Properties) {
 		vals := p.Properties[name]
 		if !shown(name) || slices.Contains(hidden, name) || len(vals) == 0 {
@@ -123,9 +239,13 @@ func (b *viewBuilder) post(p *micropubd.Post) *postView {
 			for _, val := range vals {
 				v.Content = append(v.Content, b.content.Value(val))
 			}
+			text = plainText(string(v.Content[0]))
+		case name == "summary" && p.Type == "entry":
+			v.SummaryText = textOf(vals[0])
+			v.Details = append(v.Details, b.prop(name, vals))
 		case name == "category":
 			for _, val := range vals {
-				v.Categories = append(v.Categories, b.value(name, val))
+				v.Categories = append(v.Categories, b.category(val))
 			}
 		case name == "published" || name == "updated":
 			tv := b.value(name, vals[0])
@@ -147,14 +267,67 @@ func (b *viewBuilder) post(p *micropubd.Post) *postView {
 				v.Media = append(v.Media, b.value(name, val))
 			}
 		case slices.Contains(contextProps, name):
-			v.Context = append(v.Context, b.prop(name, vals))
+			pv := b.prop(name, vals)
+			for i, val := range pv.Values {
+				if t := titles[val.URL]; t != "" && val.Kind == "link" {
+					pv.Values[i].Text, pv.Values[i].Site = t, hostOf(val.URL)
+				}
+			}
+			v.Context = append(v.Context, pv)
 		case slices.Contains(placeProps, name):
 			v.Place = append(v.Place, b.prop(name, vals))
+		case slices.Contains(responseProps, name):
+			v.Responses.add(b, name, vals)
 		default:
 			v.Details = append(v.Details, b.prop(name, vals))
 		}
 	}
+	if p.Type == "card" {
+		v.Venue, v.Details = venueOf(v.Details)
+	}
+	b.summarise(v, text)
 	return v
+}
+
+// summarise sets the post's title and description, and in lists an article's summary.
+func (b *viewBuilder) summarise(v *postView, text string) {
+	v.Article = len(v.Names) > 0 && v.Type == "entry" && len(v.Content) > 0
+	switch {
+	case len(v.Names) > 0:
+		v.Title = v.Names[0]
+	case text != "":
+		v.Title = firstWords(text, 60)
+	default:
+		v.Title = label(v.PostType)
+		if v.Published != nil {
+			v.Title += ", " + v.Published.Display
+		}
+	}
+	v.Description = firstWords(text, 180)
+	if v.SummaryText != "" {
+		v.Description = firstWords(v.SummaryText, 180)
+	}
+	if v.Description == "" {
+		v.Description = v.Title
+	}
+	if !v.Article || b.permalink {
+		return
+	}
+	if v.SummaryText != "" {
+		v.Summary = b.content.Text(v.SummaryText)
+		v.More = true
+		return
+	}
+	v.Summary, v.More = firstParagraph(v.Content[0])
+	v.More = v.More || len(v.Content) > 1
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(u.Hostname(), "www.")
 }
 
 func (b *viewBuilder) prop(name string, vals []any) propView {
@@ -163,6 +336,16 @@ func (b *viewBuilder) prop(name string, vals []any) propView {
 		pv.Values = append(pv.Values, b.value(name, val))
 	}
 	return pv
+}
+
+// category renders a category as a link to its tag page; a person tag (a nested h-card) as
+// the item it is.
+func (b *viewBuilder) category(val any) valueView {
+	s, ok := val.(string)
+	if !ok || strings.TrimSpace(s) == "" {
+		return b.value("category", val)
+	}
+	return valueView{Kind: "category", Class: "p-category", Text: s, URL: b.tagURL(s)}
 }
 
 // value decides how one value renders, and so which class prefix it gets: u-* for URLs and
@@ -188,7 +371,7 @@ func (b *viewBuilder) value(name string, val any) valueView {
 	case string:
 		if name == "location" || name == "geo" {
 			if g, ok := micropubd.ParseGeoURI(x); ok {
-				return valueView{Kind: "geo", Class: "p-" + name + " h-geo", Geo: &g}
+				return valueView{Kind: "geo", Class: "p-" + name + " h-geo", Geo: &g, MapURL: mapURL(g.Latitude, g.Longitude)}
 			}
 		}
 		if slices.Contains(placeProps, name) && isHTTP(x) {
@@ -198,11 +381,17 @@ func (b *viewBuilder) value(name string, val any) valueView {
 		}
 		switch {
 		case name == "photo" || name == "logo" || name == "featured":
-			return valueView{Kind: "photo", Class: "u-" + name, URL: x, Alt: b.libraryAlt(x)}
-		case name == "video":
-			return valueView{Kind: "video", Class: "u-" + name, URL: x}
-		case name == "audio":
-			return valueView{Kind: "audio", Class: "u-" + name, URL: x}
+			vv := valueView{Kind: "photo", Class: "u-" + name, URL: x}
+			if f := b.library(x); f != nil {
+				vv.Alt, vv.Width, vv.Height, vv.SrcSet, vv.Type, vv.Size = f.Alt, f.Width, f.Height, f.SrcSet, f.Type, f.Size
+			}
+			return vv
+		case name == "video" || name == "audio":
+			vv := valueView{Kind: name, Class: "u-" + name, URL: x}
+			if f := b.library(x); f != nil {
+				vv.Type, vv.Size = f.Type, f.Size
+			}
+			return vv
 		case slices.Contains(timeProps, name):
 			return valueView{Kind: "time", Class: "dt-" + name, Text: x, Display: humanTime(x)}
 		case isHTTP(x):
@@ -213,6 +402,12 @@ func (b *viewBuilder) value(name string, val any) valueView {
 		return valueView{Kind: "text", Class: "p-" + name, Text: textOf(x)}
 	}
 }
+
+// addressProps are the parts of a postal address, in the order they are written.
+var addressProps = []string{"street-address", "extended-address", "locality", "region", "postal-code", "country-name"}
+
+// coordinateProps are shown as a map link, not as numbers.
+var coordinateProps = []string{"latitude", "longitude", "altitude"}
 
 func (b *viewBuilder) item(name string, obj map[string]any) valueView {
 	prefix := "p-"
@@ -232,35 +427,113 @@ func (b *viewBuilder) item(name string, obj map[string]any) valueView {
 	}
 	iv := &itemView{Types: strings.Join(types, " ")}
 	props, _ := obj["properties"].(map[string]any)
-	for _, k := range sortedNames(props) {
-		list, _ := props[k].([]any)
-		if !shown(k) || len(list) == 0 {
-			continue
+	list := func(k string) []any { l, _ := props[k].([]any); return l }
+	// A name and a url, one of each, make a link: a place's name to its site, a cited
+	// page's title to the page.
+	if names, urls := list("name"), list("url"); len(names) == 1 && len(urls) == 1 {
+		n, nok := names[0].(string)
+		u, uok := urls[0].(string)
+		if nok && uok && isHTTP(u) {
+			iv.Lead = &leadView{Name: n, URL: u}
+			if slices.Contains(types, "h-cite") {
+				iv.Lead.Site = hostOf(u) // a cited page's title, and where it is
+			}
 		}
-		if k == "content" {
+	}
+	if lat, lon := list("latitude"), list("longitude"); len(lat) > 0 && len(lon) > 0 {
+		iv.MapURL = mapURL(textOf(lat[0]), textOf(lon[0]))
+	}
+	for _, k := range sortedNames(props) {
+		vals := list(k)
+		switch {
+		case !shown(k) || len(vals) == 0:
+		case iv.Lead != nil && (k == "name" || k == "url"):
+		case k == "content":
 			pv := propView{Name: k, Label: label(k)}
-			for _, c := range list {
+			for _, c := range vals {
 				pv.Values = append(pv.Values, valueView{Kind: "html", Class: "e-content", HTML: b.content.Value(c)})
 			}
 			iv.Props = append(iv.Props, pv)
-			continue
+		case slices.Contains(addressProps, k) && len(vals) == 1:
+			iv.Address = append(iv.Address, b.value(k, vals[0]))
+		case slices.Contains(coordinateProps, k) && iv.MapURL != "":
+			pv := b.prop(k, vals)
+			for i := range pv.Values {
+				pv.Values[i].Kind = "data"
+			}
+			iv.Props = append(iv.Props, pv)
+		default:
+			pv := b.prop(k, vals)
+			if k == "geo" && iv.MapURL == "" && len(pv.Values) > 0 && pv.Values[0].Kind == "geo" {
+				iv.MapURL, pv.Values[0].MapURL = pv.Values[0].MapURL, ""
+			}
+			iv.Props = append(iv.Props, pv)
 		}
-		iv.Props = append(iv.Props, b.prop(k, list))
 	}
+	sortAddress(iv.Address)
 	return valueView{Kind: "item", Class: prefix + name + " " + iv.Types, Item: iv}
 }
 
-// venue renders a location that is the URL of a venue posted on this site as its h-card.
+// sortAddress puts the parts of an address in the order they are written.
+func sortAddress(parts []valueView) {
+	slices.SortStableFunc(parts, func(a, c valueView) int {
+		return slices.Index(addressProps, strings.TrimPrefix(a.Class, "p-")) - slices.Index(addressProps, strings.TrimPrefix(c.Class, "p-"))
+	})
+}
+
+// mapURL is a map of a position on OpenStreetMap.
+func mapURL(lat, lon string) string {
+	return "https://www.openstreetmap.org/?mlat=" + url.QueryEscape(lat) + "&mlon=" + url.QueryEscape(lon) +
+		"#map=16/" + url.PathEscape(lat) + "/" + url.PathEscape(lon)
+}
+
+// venue renders a location that is the URL of a venue posted on this site as its h-card:
+// its name linked to it, with its town and a map beside, as plain text.
 func (b *viewBuilder) venue(name, url string, venue *micropubd.Post) valueView {
 	title := venue.Properties.First("name")
 	if title == "" {
 		title = url
 	}
-	iv := &itemView{Types: "h-card", Props: []propView{
-		{Name: "name", Values: []valueView{{Kind: "text", Class: "p-name", Text: title}}},
-		{Name: "url", Values: []valueView{{Kind: "link", Class: "u-url", URL: url, Text: url}}},
-	}}
+	iv := &itemView{Types: "h-card", Lead: &leadView{Name: title, URL: url}}
+	var where []string
+	for _, k := range []string{"locality", "region", "country-name"} {
+		if s := venue.Properties.First(k); s != "" {
+			where = append(where, s)
+		}
+	}
+	if len(where) > 0 {
+		iv.Props = []propView{{Values: []valueView{{Kind: "plain", Text: strings.Join(where, ", ")}}}}
+	}
+	if g, ok := micropubd.ParseGeoURI(venue.Properties.First("geo")); ok {
+		iv.MapURL = mapURL(g.Latitude, g.Longitude)
+	} else if lat, lon := venue.Properties["latitude"], venue.Properties["longitude"]; len(lat) > 0 && len(lon) > 0 {
+		iv.MapURL = mapURL(textOf(lat[0]), textOf(lon[0]))
+	}
 	return valueView{Kind: "item", Class: "p-" + name + " h-card", Item: iv}
+}
+
+// venueOf takes the address and position of a venue post out of its details, to show them
+// on one line with a map.
+func venueOf(details []propView) (*itemView, []propView) {
+	iv := &itemView{}
+	var rest []propView
+	for _, d := range details {
+		switch {
+		case slices.Contains(addressProps, d.Name) && len(d.Values) == 1:
+			iv.Address = append(iv.Address, d.Values[0])
+		case d.Name == "geo" && len(d.Values) == 1 && d.Values[0].Kind == "geo":
+			iv.MapURL = d.Values[0].MapURL
+			d.Values[0].MapURL = ""
+			iv.Props = append(iv.Props, d)
+		default:
+			rest = append(rest, d)
+		}
+	}
+	if len(iv.Address) == 0 && iv.MapURL == "" {
+		return nil, details
+	}
+	sortAddress(iv.Address)
+	return iv, rest
 }
 
 // leading are the properties people read first; the rest follow alphabetically.

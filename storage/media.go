@@ -46,8 +46,12 @@ func (db *DB) SaveMedia(ctx context.Context, m *micropubd.Media, tmpPath string)
 		if created.IsZero() {
 			created = time.Now()
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO media (name, mime_type, size, width, height, alt, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, m.Name, m.MIMEType, m.Size, m.Width, m.Height, m.Alt, created.UnixNano())
+		var variantOf any
+		if m.VariantOf != 0 {
+			variantOf = m.VariantOf
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO media (name, mime_type, size, width, height, alt, created_at, variant_of)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, m.Name, m.MIMEType, m.Size, m.Width, m.Height, m.Alt, created.UnixNano(), variantOf)
 		if err != nil {
 			return fmt.Errorf("insert media: %w", err)
 		}
@@ -73,7 +77,7 @@ func (db *DB) SaveMedia(ctx context.Context, m *micropubd.Media, tmpPath string)
 	return saved, nil
 }
 
-const mediaColumns = `id, name, mime_type, size, width, height, alt, created_at`
+const mediaColumns = `id, name, mime_type, size, width, height, alt, created_at, coalesce(variant_of, 0)`
 
 // MediaByName returns the record of the file name.
 func (db *DB) MediaByName(ctx context.Context, name string) (*micropubd.Media, error) {
@@ -111,7 +115,7 @@ func validMediaName(name string) bool {
 func scanMedia(row scanner) (*micropubd.Media, error) {
 	var m micropubd.Media
 	var created int64
-	err := row.Scan(&m.ID, &m.Name, &m.MIMEType, &m.Size, &m.Width, &m.Height, &m.Alt, &created)
+	err := row.Scan(&m.ID, &m.Name, &m.MIMEType, &m.Size, &m.Width, &m.Height, &m.Alt, &created, &m.VariantOf)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, micropubd.ErrNotFound
 	}
@@ -152,26 +156,26 @@ func (db *DB) SweepFiles(ctx context.Context) error {
 	return nil
 }
 
-// ListMedia returns uploads newest first.
+// MediaVariants returns the resized copies of an upload, narrowest first.
+func (db *DB) MediaVariants(ctx context.Context, id int64) ([]*micropubd.Media, error) {
+	out, err := queryAll(ctx, db.read, scanMedia, `SELECT `+mediaColumns+` FROM media WHERE variant_of = ? ORDER BY width`, id)
+	if err != nil {
+		return nil, fmt.Errorf("list resized copies: %w", err)
+	}
+	return out, nil
+}
+
+// ListMedia returns uploads newest first (not their resized copies).
 func (db *DB) ListMedia(ctx context.Context, limit, offset int) ([]*micropubd.Media, error) {
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+mediaColumns+` FROM media
+	out, err := queryAll(ctx, db.read, scanMedia, `SELECT `+mediaColumns+` FROM media WHERE variant_of IS NULL
 		ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, limit, max(offset, 0))
 	if err != nil {
 		return nil, fmt.Errorf("list media: %w", err)
 	}
-	defer rows.Close()
-	var out []*micropubd.Media
-	for rows.Next() {
-		m, err := scanMedia(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // SetMediaAlt records the alt text of an upload.
@@ -182,35 +186,28 @@ func (db *DB) SetMediaAlt(ctx context.Context, name, alt string) error {
 	return nil
 }
 
-// DeleteUnusedMedia removes the record and the file of an upload together, unless a post
-// (deleted ones included: they may come back) mentions url, checked in the same transaction so
-// no create can slip in between. The file is first moved aside, so that if the record cannot be
-// deleted it is put back; once the deletion is committed it is removed.
+// DeleteUnusedMedia removes the record and the file of an upload together, with its resized
+// copies, unless a post (deleted ones included: they may come back) mentions url, checked in
+// the same transaction so no create can slip in between. The files are first moved aside, so
+// that if the records cannot be deleted they are put back; once the deletion is committed they
+// are removed.
 func (db *DB) DeleteUnusedMedia(ctx context.Context, name, url string) ([]string, error) {
 	if !validMediaName(name) {
 		return nil, micropubd.ErrNotFound
 	}
-	aside := filepath.Join(db.dir, "tmp", deletedPrefix+name)
-	var usedBy []string
+	var usedBy, files []string
+	aside := func(n string) string { return filepath.Join(db.dir, "tmp", deletedPrefix+n) }
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT path FROM posts WHERE instr(properties, ?) > 0 ORDER BY id`, url)
-		if err != nil {
+		var err error
+		if usedBy, err = queryStrings(ctx, tx, `SELECT path FROM posts WHERE instr(properties, ?) > 0 ORDER BY id`, url); err != nil {
 			return fmt.Errorf("find posts using %s: %w", url, err)
-		}
-		for rows.Next() {
-			var p string
-			if err := rows.Scan(&p); err != nil {
-				rows.Close()
-				return err
-			}
-			usedBy = append(usedBy, p)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 		if len(usedBy) > 0 {
 			return nil
+		}
+		variants, err := queryStrings(ctx, tx, `SELECT name FROM media WHERE variant_of = (SELECT id FROM media WHERE name = ?)`, name)
+		if err != nil {
+			return fmt.Errorf("find resized copies: %w", err)
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM media WHERE name = ?`, name)
 		if err != nil {
@@ -219,18 +216,24 @@ func (db *DB) DeleteUnusedMedia(ctx context.Context, name, url string) ([]string
 		if n, _ := res.RowsAffected(); n == 0 {
 			return micropubd.ErrNotFound
 		}
-		if err := os.Rename(db.mediaPath(name), aside); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("move media file aside: %w", err)
+		for _, n := range append([]string{name}, variants...) {
+			if err := os.Rename(db.mediaPath(n), aside(n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("move media file aside: %w", err)
+			}
+			files = append(files, n)
 		}
 		return nil
 	})
-	if err != nil {
-		if _, statErr := os.Stat(aside); statErr == nil {
-			os.Rename(aside, db.mediaPath(name))
+	for _, n := range files {
+		if err != nil {
+			os.Rename(aside(n), db.mediaPath(n))
+		} else {
+			os.Remove(aside(n))
 		}
+	}
+	if err != nil {
 		return nil, err
 	}
-	os.Remove(aside)
 	return usedBy, nil
 }
 
@@ -265,6 +268,14 @@ func (db *DB) MediaUsage(ctx context.Context, names []string) (map[string][]stri
 		}
 	}
 	return out, rows.Err()
+}
+
+// queryStrings returns the one text column of a query's rows.
+func queryStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	return queryAll(ctx, tx, func(row scanner) (string, error) {
+		var s string
+		return s, row.Scan(&s)
+	}, query, args...)
 }
 
 // deletedPrefix marks a media file moved aside while its record is deleted.

@@ -170,20 +170,8 @@ func (db *DB) ListPosts(ctx context.Context, f micropubd.PostFilter) ([]*micropu
 	query := `SELECT ` + postColumns + ` FROM posts p WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY p.published_at ` + order + `, p.id ` + order + ` LIMIT ? OFFSET ?`
 	args = append(args, limit, max(f.Offset, 0))
-	rows, err := db.read.QueryContext(ctx, query, args...)
+	posts, err := queryAll(ctx, db.read, scanPost, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list posts: %w", err)
-	}
-	defer rows.Close()
-	var posts []*micropubd.Post
-	for rows.Next() {
-		p, err := scanPost(rows)
-		if err != nil {
-			return nil, err
-		}
-		posts = append(posts, p)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list posts: %w", err)
 	}
 	if order == "ASC" {

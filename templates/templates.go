@@ -79,6 +79,20 @@ func Parse() (*Pages, error) {
 	return p, nil
 }
 
+// Fragment executes one named template of a page's set (a partial) into a string, for HTML
+// that goes elsewhere than a page (a feed item's content).
+func (p *Pages) Fragment(page, name string, data any) (string, error) {
+	t, ok := p.pages[page]
+	if !ok {
+		return "", fmt.Errorf("no page %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		return "", fmt.Errorf("render %s of %s: %w", name, page, err)
+	}
+	return buf.String(), nil
+}
+
 // Render executes page into a buffer and only then writes it with status, so that a template
 // error is returned before anything was sent. Headers set on w before are kept.
 func (p *Pages) Render(w http.ResponseWriter, status int, page string, data any) error {

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +42,8 @@ type testServer struct {
 	base  string
 	token string // the owner's token with every scope
 	logs  *lockedBuffer
+	// intercept, when set, sees each request first; it answers it by returning true.
+	intercept atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
 }
 
 // lockedBuffer collects a test server's log lines, written from many goroutines.
@@ -70,7 +73,13 @@ func newTestServer(t testing.TB, opts ...func(*serverConfig)) *testServer {
 	}
 	t.Cleanup(func() { db.Close() })
 	var handler http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	var ts *testServer
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := ts.intercept.Load(); f != nil && (*f)(w, r) {
+			return
+		}
+		handler.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	base, _ := url.Parse(srv.URL + "/")
 	cfg := serverConfig{
@@ -84,11 +93,23 @@ func newTestServer(t testing.TB, opts ...func(*serverConfig)) *testServer {
 		o(&cfg)
 	}
 	logs := &lockedBuffer{}
-	handler, err = newServer(cfg, db, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	app, err := newServer(cfg, db, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{Server: srv, t: t, db: db, base: base.String(), logs: logs}
+	handler = app
+	// The webmention queues run beside the server and stop before the database closes.
+	bg, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		app.Run(bg)
+	}()
+	t.Cleanup(func() {
+		stop()
+		<-done
+	})
+	ts = &testServer{Server: srv, t: t, db: db, base: base.String(), logs: logs}
 	ts.token = ts.mint("create update delete undelete media")
 	return ts
 }

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/micropubd/micropubd/indieauth"
+	"github.com/micropubd/micropubd/outbound"
 )
 
 const ownerPassword = "correct horse battery staple"
@@ -49,7 +50,7 @@ func (f *fakeWeb) add(host string, h http.Handler, t *testing.T) {
 }
 
 func (f *fakeWeb) fetcher() *indieauth.ClientFetcher {
-	cf := indieauth.NewClientFetcher()
+	cf := indieauth.NewClientFetcher(outbound.Policy{})
 	cf.HTTP = &http.Client{Transport: &http.Transport{
 		// The fake apps' certificates are httptest's, for no real name.
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
@@ -317,8 +318,11 @@ func discoverLinks(t *testing.T, home string) map[string]string {
 	out := map[string]string{}
 	for _, v := range resp.Header.Values("Link") {
 		target, params, _ := strings.Cut(v, ";")
-		rel := strings.Trim(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(params), "rel=")), `"`)
-		out[rel] = strings.Trim(strings.TrimSpace(target), "<>")
+		for _, p := range strings.Split(params, ";") {
+			if rel, ok := strings.CutPrefix(strings.TrimSpace(p), "rel="); ok && rel != `"alternate"` {
+				out[strings.Trim(rel, `"`)] = strings.Trim(strings.TrimSpace(target), "<>")
+			}
+		}
 	}
 	return out
 }

@@ -338,7 +338,8 @@ func TestExternalTokenEndpoint(t *testing.T) {
 	})
 
 	links := discoverLinks(t, srv.base)
-	want := map[string]string{"authorization_endpoint": ext.URL + "/auth", "token_endpoint": ext.URL + "/token", "micropub": srv.base + "micropub"}
+	want := map[string]string{"authorization_endpoint": ext.URL + "/auth", "token_endpoint": ext.URL + "/token",
+		"micropub": srv.base + "micropub", "webmention": srv.base + "webmention"}
 	if diff := cmp.Diff(want, links); diff != "" {
 		t.Errorf("advertised endpoints (-want +got):\n%s", diff)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"regexp"
 	"strings"
@@ -33,6 +34,29 @@ func TestReadme_QuickStartTellsANewOwnerWhatTheyNeed(t *testing.T) {
 	} {
 		if !strings.Contains(squash(quickStart), want) {
 			t.Errorf("the README's quick start does not say %q", want)
+		}
+	}
+}
+
+// TestReadme_EveryServeFlagIsInTheTable keeps the flags table of "Running it" complete: each
+// flag serve --help lists has its row.
+func TestReadme_EveryServeFlagIsInTheTable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var help strings.Builder
+	serve(context.Background(), []string{"--help"}, &help)
+	flags := regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(help.String(), -1)
+	if len(flags) < 20 {
+		t.Fatalf("serve --help lists %d flags:\n%s", len(flags), help.String())
+	}
+	for _, f := range flags {
+		if f[1] == "introspection-token" {
+			continue // described with --introspection-endpoint
+		}
+		if !strings.Contains(string(readme), "| `--"+f[1]+"` |") {
+			t.Errorf("the README's flags table has no row for --%s", f[1])
 		}
 	}
 }

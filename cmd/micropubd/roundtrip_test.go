@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"willnorris.com/go/microformats"
@@ -21,14 +25,19 @@ const fixtureDir = "../../testdata/requests"
 
 // TestRoundTrip_FixturesComeBackOutOfTheirPages posts every create fixture over HTTP, then
 // checks that q=source gives back what was posted and that the rendered permalink page,
-// parsed as microformats2, carries every posted property.
+// parsed as microformats2, carries every posted property, and, once another site replied to
+// the post by webmention, the reply as the h-cite q=source keeps in comment.
 func TestRoundTrip_FixturesComeBackOutOfTheirPages(t *testing.T) {
 	fixtures, err := micropubtest.Load(fixtureDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const ownerPhoto = "https://photos.example/me.jpg"
-	srv := newTestServer(t, func(c *serverConfig) { c.Photo = ownerPhoto })
+	srv := newWebmentionServer(t, "Test Owner", func(c *serverConfig) {
+		c.Photo = ownerPhoto
+		c.Webmentions.PerHostPerMinute = 1000 // every reply comes from the one test site
+	})
+	replier := replyingSite(t)
 	media := loadMedia(t)
 	created := 0
 	for _, f := range fixtures {
@@ -66,6 +75,7 @@ func TestRoundTrip_FixturesComeBackOutOfTheirPages(t *testing.T) {
 				t.Errorf("q=source type (-want +got):\n%s", diff)
 			}
 
+			replied := replyTo(t, srv, replier, loc)
 			resp, page := srv.get(loc, srv.token)
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("GET %s: %d", loc, resp.StatusCode)
@@ -114,11 +124,81 @@ func TestRoundTrip_FixturesComeBackOutOfTheirPages(t *testing.T) {
 					t.Errorf("page %s = %v, want the permalink %s", name, vals, loc)
 				}
 			}
+			if replied {
+				stored, _ := srv.source(loc)["properties"].(map[string]any)["comment"].([]any)
+				parsed, _ := gotProps["comment"].([]any)
+				if len(stored) != 1 || len(parsed) != 1 {
+					t.Fatalf("comment: %d in q=source, %d on the page; want the one reply", len(stored), len(parsed))
+				}
+				if diff := cmp.Diff(citeOf(stored[0]), citeOf(parsed[0])); diff != "" {
+					t.Errorf("the reply on the page differs from q=source's comment (-source +page):\n%s", diff)
+				}
+				if got := citeOf(parsed[0])["url"]; got != replier.URL+"/reply?to="+url.QueryEscape(loc) {
+					t.Errorf("the comment's url is %v", got)
+				}
+			}
 		})
 	}
 	if created < 20 {
 		t.Errorf("only %d create fixtures; the round trip wants at least 20", created)
 	}
+}
+
+// replyingSite serves, at /reply?to=URL, another site's reply to URL: an h-entry with an
+// author h-card, HTML content and a published time.
+func replyingSite(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		to := r.URL.Query().Get("to")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>A reply</title><article class="h-entry">
+<a class="u-in-reply-to" href="%s">In reply to</a>
+<a class="p-author h-card" href="https://replier.example/"><img class="u-photo" src="https://replier.example/face.jpg" alt=""> <span class="p-name">Ann Replier</span></a>
+<div class="e-content"><p>A <em>thoughtful</em> reply &amp; a <a href="https://replier.example/more">link</a>.</p></div>
+<a class="u-url" href="%s"><time class="dt-published" datetime="2026-03-15T10:00:00+01:00">15 March</time></a>
+</article>`, html.EscapeString(to), html.EscapeString(r.URL.String()))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// replyTo sends a webmention from the replying site to a post and waits until the post shows
+// it; a post that does not take webmentions (a draft, a private post) refuses it at once.
+func replyTo(t *testing.T, srv *testServer, replier *httptest.Server, postURL string) bool {
+	t.Helper()
+	source := replier.URL + "/reply?to=" + url.QueryEscape(postURL)
+	resp, body := sendWebmention(t, srv.base+"webmention", source, postURL)
+	if resp.StatusCode == http.StatusBadRequest && body["error"] == "invalid_target" {
+		return false
+	}
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("webmention: %d %v", resp.StatusCode, body)
+	}
+	eventually(t, "the reply on "+postURL, 10*time.Second, func() bool {
+		c, _ := srv.source(postURL)["properties"].(map[string]any)["comment"].([]any)
+		return len(c) == 1
+	})
+	return true
+}
+
+// citeOf is an h-cite (stored or parsed) in a comparable form: its url, published time,
+// content HTML with white space squashed, and its author's name, url and photo.
+func citeOf(v any) map[string]any {
+	props, _ := v.(map[string]any)["properties"].(map[string]any)
+	first := func(m map[string]any, k string) any {
+		if l, _ := m[k].([]any); len(l) > 0 {
+			return l[0]
+		}
+		return nil
+	}
+	out := map[string]any{"url": first(props, "url"), "published": first(props, "published")}
+	if c, ok := first(props, "content").(map[string]any); ok {
+		out["content"] = squash(c["html"].(string))
+	}
+	if a, ok := first(props, "author").(map[string]any); ok {
+		ap, _ := a["properties"].(map[string]any)
+		out["author"] = map[string]any{"name": first(ap, "name"), "url": first(ap, "url"), "photo": first(ap, "photo")}
+	}
+	return out
 }
 
 // postedProperties is what a create fixture asks the server to store: its properties, photo
@@ -209,15 +289,24 @@ func fileName(t *testing.T, srv *testServer, media map[string][]byte, v any) any
 	return v
 }
 
-// pageItem parses a permalink page and returns its one top-level item as generic JSON.
+// pageItem parses a permalink page and returns, as generic JSON, its one top-level item whose
+// url or uid is the page's own (the footer's h-card of the owner is another top-level item).
 func pageItem(t *testing.T, page []byte, pageURL string) map[string]any {
 	t.Helper()
 	u, _ := url.Parse(pageURL)
 	data := microformats.Parse(bytes.NewReader(page), u)
-	if len(data.Items) != 1 {
-		t.Fatalf("the page has %d top-level items, want 1:\n%s", len(data.Items), page)
+	var found []*microformats.Microformat
+	for _, it := range data.Items {
+		for _, name := range []string{"url", "uid"} {
+			if slices.Contains(it.Properties[name], any(pageURL)) && !slices.Contains(found, it) {
+				found = append(found, it)
+			}
+		}
 	}
-	raw, err := json.Marshal(data.Items[0])
+	if len(found) != 1 {
+		t.Fatalf("the page has %d top-level items for %s, want 1:\n%s", len(found), pageURL, page)
+	}
+	raw, err := json.Marshal(found[0])
 	if err != nil {
 		t.Fatal(err)
 	}

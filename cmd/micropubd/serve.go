@@ -17,6 +17,7 @@ import (
 
 	"github.com/micropubd/micropubd/micropub"
 	"github.com/micropubd/micropubd/notes"
+	"github.com/micropubd/micropubd/outbound"
 	"github.com/micropubd/micropubd/storage"
 )
 
@@ -46,6 +47,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&ext.AuthorizationEndpoint, "authorization-endpoint", envOr("MICROPUBD_AUTHORIZATION_ENDPOINT", ""), "the external authorization endpoint to advertise (env MICROPUBD_AUTHORIZATION_ENDPOINT)")
 	fs.StringVar(&ext.Metadata, "indieauth-metadata", envOr("MICROPUBD_INDIEAUTH_METADATA", ""), "the external server's metadata URL to advertise (env MICROPUBD_INDIEAUTH_METADATA)")
 	keepLocation := fs.Bool("keep-location", envOr("MICROPUBD_KEEP_LOCATION", "") == "true", "keep the GPS position in uploaded JPEGs; by default it is removed (env MICROPUBD_KEEP_LOCATION=true)")
+	allowPrivate := fs.Bool("allow-private-addresses", envOr("MICROPUBD_ALLOW_PRIVATE_ADDRESSES", "") == "true", "let the server's own fetches (webmentions, IndieAuth client pages) reach loopback and private addresses: for tests and private networks only (env MICROPUBD_ALLOW_PRIVATE_ADDRESSES=true)")
 	logLevel := fs.String("log-level", envOr("MICROPUBD_LOG_LEVEL", "info"), "debug, info, warn or error (env MICROPUBD_LOG_LEVEL)")
 	var limits micropub.Limits
 	if err := errors.Join(
@@ -115,6 +117,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		SyndicateTo:      targets,
 		Location:         time.Local,
 		KeepNoteVersions: noteVersions,
+		Outbound:         outbound.Policy{AllowPrivate: *allowPrivate},
 	}, db, log)
 	if err != nil {
 		return err
@@ -123,6 +126,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The webmention queues run until shutdown; the database closes after they stopped.
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	background := make(chan struct{})
+	go func() {
+		defer close(background)
+		handler.Run(bgCtx)
+	}()
+	defer func() {
+		stopBackground()
+		<-background
+	}()
 	// Requests do not inherit ctx: at shutdown the ones in flight must finish, not be cancelled.
 	srv := &http.Server{
 		Handler:           handler,
@@ -148,6 +162,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	stopBackground()
+	<-background
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,8 +15,10 @@ import (
 	"github.com/micropubd/micropubd/indieauth"
 	"github.com/micropubd/micropubd/micropub"
 	"github.com/micropubd/micropubd/notes"
+	"github.com/micropubd/micropubd/outbound"
 	"github.com/micropubd/micropubd/site"
 	"github.com/micropubd/micropubd/storage"
+	"github.com/micropubd/micropubd/webmention"
 )
 
 // serverConfig is everything the HTTP server is made from.
@@ -37,7 +40,13 @@ type serverConfig struct {
 	TokenTTL    time.Duration
 	RequirePKCE bool
 	TrustProxy  bool                     // behind a reverse proxy: the client address comes from X-Forwarded-For
-	Clients     *indieauth.ClientFetcher // nil: the safe default; tests reach their fake clients
+	Clients     *indieauth.ClientFetcher // nil: one made from Outbound; tests reach their fake clients
+
+	// Outbound says where the server's own fetches (client pages, webmentions) may connect.
+	Outbound outbound.Policy
+	// Webmentions tunes the webmention queues (tests shorten the retries); BaseURL, Outbound
+	// and Log are filled in.
+	Webmentions webmention.Config
 
 	// An external IndieAuth server instead of our own.
 	External external
@@ -56,9 +65,17 @@ type external struct {
 
 func (e external) enabled() bool { return e.TokenEndpoint != "" || e.IntrospectionEndpoint != "" }
 
-// newServer wires storage, the services, the Micropub and media endpoints, the IndieAuth server
-// and the site into one handler.
-func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler, error) {
+// server is the HTTP handler of everything, and the background work beside it.
+type server struct {
+	http.Handler
+	// Run works through the webmention queues until ctx ends, and returns once the jobs under
+	// way have stopped; the database must stay open until then.
+	Run func(ctx context.Context)
+}
+
+// newServer wires storage, the services, the Micropub and media endpoints, the IndieAuth server,
+// webmentions and the site into one handler.
+func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, error) {
 	base := cfg.BaseURL.String()
 	prefix := strings.TrimSuffix(cfg.BaseURL.Path, "/")
 	r := mux.NewRouter()
@@ -91,6 +108,10 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		}
 		isOwner = func(r *http.Request) bool { return bearerValid(r, remote) }
 	} else {
+		clients := cfg.Clients
+		if clients == nil {
+			clients = indieauth.NewClientFetcher(cfg.Outbound)
+		}
 		auth, err := indieauth.NewServer(indieauth.Config{
 			Me:          cfg.BaseURL,
 			SiteName:    cfg.Name,
@@ -98,7 +119,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 			TokenTTL:    cfg.TokenTTL,
 			RequirePKCE: cfg.RequirePKCE,
 			TrustProxy:  cfg.TrustProxy,
-		}, db, cfg.Clients, log, cfg.Now)
+		}, db, clients, log, cfg.Now)
 		if err != nil {
 			return nil, err
 		}
@@ -128,7 +149,18 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		route(indieauth.PathRevocation, auth.Revoke, http.MethodPost)
 		route(indieauth.PathUserinfo, auth.Userinfo, http.MethodGet)
 	}
-	links = append(links, site.Link{Rel: "micropub", Href: base + "micropub"})
+	links = append(links, site.Link{Rel: "micropub", Href: base + "micropub"}, site.Link{Rel: "webmention", Href: base + "webmention"})
+
+	wmCfg := cfg.Webmentions
+	wmCfg.BaseURL, wmCfg.Outbound, wmCfg.Log = cfg.BaseURL, cfg.Outbound, log
+	var wmSessions webmention.Sessions
+	if owner != nil {
+		wmSessions = owner
+	}
+	mentions := webmention.New(wmCfg, db, wmSessions)
+	r.HandleFunc(prefix+"/webmention", mentions.Receive).Methods(http.MethodPost)
+	r.HandleFunc(prefix+"/webmention", mentions.NotAllowed)
+	r.HandleFunc(prefix+"/webmention/delete", mentions.Delete).Methods(http.MethodPost)
 
 	posts := &micropub.Service{
 		Store:       db,
@@ -136,6 +168,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		Location:    cfg.Location,
 		SyndicateTo: cfg.SyndicateTo,
 		Now:         cfg.Now,
+		Changes:     mentions,
 	}
 	media := &micropub.MediaService{
 		Store:        db,
@@ -143,20 +176,21 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 		MaxSize:      cfg.Limits.Upload,
 		KeepLocation: cfg.KeepLocation,
 		Now:          cfg.Now,
+		Log:          log,
 	}
 	// The owner's pages (admin) post plain forms to the endpoints with the sign-in session.
 	var (
-		sessions    micropub.Sessions
-		formAnswers micropub.FormAnswers
-		notesLogin  notes.Sessions
-		sessionCSRF func(*http.Request) string
+		sessions     micropub.Sessions
+		formAnswers  micropub.FormAnswers
+		notesLogin   notes.Sessions
+		siteSessions site.Sessions
 	)
 	if owner != nil {
 		ownerPages, err := admin.New(admin.Config{URL: cfg.BaseURL, Name: cfg.Name, SyndicateTo: cfg.SyndicateTo}, db, db, owner, log)
 		if err != nil {
 			return nil, err
 		}
-		sessions, formAnswers, notesLogin, sessionCSRF = owner, ownerPages, owner, owner.SessionCSRF
+		sessions, formAnswers, notesLogin, siteSessions = owner, ownerPages, owner, owner
 		r.PathPrefix(prefix + "/admin/").Handler(ownerPages)
 		r.Handle(prefix+"/admin", http.RedirectHandler(base+"admin/", http.StatusMovedPermanently))
 	}
@@ -194,18 +228,28 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (http.Handler
 	r.Handle(prefix+"/notes", notesAPI)
 
 	pages, err := site.New(site.Config{URL: cfg.BaseURL, Name: cfg.Name, Photo: cfg.Photo, Links: links,
-		SessionCSRF: sessionCSRF}, db, isOwner, log)
+		Webmention: base + "webmention/delete"}, db, isOwner, siteSessions, log)
 	if err != nil {
 		return nil, err
 	}
+	get := func(path string, h http.HandlerFunc) {
+		r.HandleFunc(prefix+"/"+path, h).Methods(http.MethodGet, http.MethodHead)
+	}
 	r.PathPrefix(prefix+"/static/").HandlerFunc(pages.Static).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc(prefix+"/", pages.Home).Methods(http.MethodGet, http.MethodHead)
+	for _, name := range []string{"feed.xml", "feed.atom", "feed.json"} {
+		get(name, pages.Feed)
+	}
+	get("robots.txt", pages.Robots)
+	get("sitemap.xml", pages.Sitemap)
+	get("favicon.ico", pages.Favicon)
+	r.PathPrefix(prefix+"/tags/").HandlerFunc(pages.Tag).Methods(http.MethodGet, http.MethodHead)
+	get("", pages.Home)
 	r.PathPrefix(prefix+"/").HandlerFunc(pages.Post).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = http.HandlerFunc(pages.NotFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("%s is not allowed here.", r.Method), http.StatusMethodNotAllowed)
 	})
-	return r, nil
+	return &server{Handler: site.Headers(r), Run: mentions.Run}, nil
 }
 
 // siteName is the owner's name, or the host when none is configured.

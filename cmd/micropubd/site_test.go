@@ -19,12 +19,17 @@ func TestSite_HomepageAnswersAndAdvertisesItsEndpoints(t *testing.T) {
 		"authorization_endpoint": srv.base + "auth",
 		"token_endpoint":         srv.base + "token",
 		"micropub":               srv.base + "micropub",
+		"webmention":             srv.base + "webmention",
 	}
-	var wantLinks []string
-	for _, rel := range []string{"indieauth-metadata", "authorization_endpoint", "token_endpoint", "micropub"} {
+	wantLinks := []string{
+		`<` + srv.base + `feed.xml>; rel="alternate"; type="application/rss+xml"; title="Test Owner (RSS)"`,
+		`<` + srv.base + `feed.atom>; rel="alternate"; type="application/atom+xml"; title="Test Owner (Atom)"`,
+		`<` + srv.base + `feed.json>; rel="alternate"; type="application/feed+json"; title="Test Owner (JSON Feed)"`,
+	}
+	for _, rel := range []string{"indieauth-metadata", "authorization_endpoint", "token_endpoint", "micropub", "webmention"} {
 		wantLinks = append(wantLinks, `<`+endpoints[rel]+`>; rel="`+rel+`"`)
 	}
-	for _, path := range []string{"", "?v=123", "?page=nonsense", "?page=99"} {
+	for _, path := range []string{"", "?v=123", "?page=nonsense"} {
 		for _, method := range []string{http.MethodGet, http.MethodHead} {
 			req, _ := http.NewRequest(method, srv.base+path, nil)
 			resp, body := srv.do(req)
