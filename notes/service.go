@@ -299,7 +299,7 @@ func (s *Service) SaveNote(ctx context.Context, in NoteInput) (*micropubd.Note, 
 		// A client that does not say (Strata, Lillihub) saving a shared note sends its plain
 		// text, unless the text is ciphertext: read it as the note's state says.
 		if n, err := s.Store.Note(ctx, in.ID); err == nil && n.IsShared() {
-			_, err := decodeCiphertext(in.Text)
+			_, err := DecodeCiphertext(in.Text)
 			encrypted := err == nil
 			in.Encrypted = &encrypted
 		}
@@ -413,7 +413,7 @@ func checkNoteInput(in NoteInput) (encrypted bool, err error) {
 	case in.Sharing && strings.TrimSpace(in.Text) == "":
 		return false, invalid("there is nothing to share: the text is empty")
 	case encrypted:
-		if _, err := decodeCiphertext(in.Text); err != nil {
+		if _, err := DecodeCiphertext(in.Text); err != nil {
 			return false, invalid("text is marked as encrypted but is not a note's ciphertext: %v", err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/micropubd/micropubd/notes"
+	"github.com/micropubd/micropubd/notes/notesclient"
 	"github.com/micropubd/micropubd/storage"
 )
 
@@ -126,7 +126,7 @@ func TestNotesCLI_KeyEncryptDecrypt(t *testing.T) {
 	}
 	other := "mkey" + strings.Repeat("ab", 32)
 	t.Setenv("MICROPUBD_NOTES_KEY", other)
-	enc, _ := notes.Encrypt(notes.Key{}, "x")
+	enc, _ := notesclient.Encrypt(notesclient.Key{}, "x")
 	if err := notesCommand(context.Background(), []string{"decrypt"}, strings.NewReader(enc), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "wrong key") {
 		t.Errorf("wrong key: %v", err)
 	}

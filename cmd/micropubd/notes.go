@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/micropubd/micropubd/notes"
+	"github.com/micropubd/micropubd/notes/notesclient"
 )
 
 const notesUsage = `Usage:
@@ -56,7 +57,7 @@ func notesCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		if len(args) != 1 || args[0] != "new" {
 			return errors.New(`notes key: the only key command is "key new"`)
 		}
-		k, err := notes.GenerateKey()
+		k, err := notesclient.GenerateKey()
 		if err != nil {
 			return err
 		}
@@ -138,14 +139,14 @@ type notesRun struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	args           []string
-	client         *notes.Client // nil for the commands that need no server
+	client         *notesclient.Client // nil for the commands that need no server
 	keyFile        string
 	notebook       string // import's --notebook
-	key            *notes.Key
+	key            *notesclient.Key
 }
 
 // notesKey reads the key once, when a command first needs it.
-func (r *notesRun) notesKey() (notes.Key, error) {
+func (r *notesRun) notesKey() (notesclient.Key, error) {
 	if r.key == nil {
 		k, err := notesKey(r.keyFile)
 		if err != nil {
@@ -168,9 +169,9 @@ func notesCrypt(r *notesRun, cmd string) error {
 	}
 	var out string
 	if cmd == "encrypt" {
-		out, err = notes.Encrypt(key, in)
+		out, err = notesclient.Encrypt(key, in)
 	} else {
-		out, err = notes.Decrypt(key, strings.TrimSpace(in))
+		out, err = notesclient.Decrypt(key, strings.TrimSpace(in))
 	}
 	if err != nil {
 		return err
@@ -196,28 +197,28 @@ func readNoteText(in io.Reader, what string) (string, error) {
 
 // notesKey reads the key from a file, else from MICROPUBD_NOTES_KEY; never from the command
 // line, where other users of the machine could see it.
-func notesKey(file string) (notes.Key, error) {
+func notesKey(file string) (notesclient.Key, error) {
 	raw := os.Getenv("MICROPUBD_NOTES_KEY")
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return notes.Key{}, fmt.Errorf("read the notes key: %w", err)
+			return notesclient.Key{}, fmt.Errorf("read the notes key: %w", err)
 		}
 		raw = string(b)
 	}
 	if raw == "" {
-		return notes.Key{}, errors.New("no notes key: set MICROPUBD_NOTES_KEY or pass --key-file (make one with: micropubd notes key new)")
+		return notesclient.Key{}, errors.New("no notes key: set MICROPUBD_NOTES_KEY or pass --key-file (make one with: micropubd notes key new)")
 	}
-	k, err := notes.ParseKey(raw)
+	k, err := notesclient.ParseKey(raw)
 	if err != nil {
-		return notes.Key{}, fmt.Errorf("the notes key: %w", err)
+		return notesclient.Key{}, fmt.Errorf("the notes key: %w", err)
 	}
 	return k, nil
 }
 
 // notesClient makes the API client from --server (else MICROPUBD_URL) and --token-file (else
 // MICROPUBD_NOTES_TOKEN).
-func notesClient(server, tokenFile string) (*notes.Client, error) {
+func notesClient(server, tokenFile string) (*notesclient.Client, error) {
 	if server == "" {
 		server = os.Getenv("MICROPUBD_URL")
 	}
@@ -243,12 +244,12 @@ func notesClient(server, tokenFile string) (*notes.Client, error) {
 	if token == "" {
 		return nil, errors.New("no token: set MICROPUBD_NOTES_TOKEN or pass --token-file FILE (make a token with: micropubd token --scope notes)")
 	}
-	return &notes.Client{BaseURL: base, Token: token, HTTP: &http.Client{Timeout: 2 * time.Minute}}, nil
+	return &notesclient.Client{BaseURL: base, Token: token, HTTP: &http.Client{Timeout: 2 * time.Minute}}, nil
 }
 
 // explainNotesError says what to do about the server's answers a user can fix.
 func explainNotesError(err error) error {
-	var apiErr *notes.APIError
+	var apiErr *notesclient.APIError
 	switch {
 	case !errors.As(err, &apiErr):
 		return err

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/micropubd/micropubd/notes"
+	"github.com/micropubd/micropubd/notes/notesclient"
 )
 
 // notesAdd is notes add NOTEBOOK: a new note with the text read from stdin, encrypted here;
@@ -30,7 +30,7 @@ func notesAdd(ctx context.Context, r *notesRun) error {
 	if err != nil {
 		return err
 	}
-	n, err := r.client.SaveNote(ctx, notes.NoteSave{NotebookID: nb.ID, Text: cipher, Encrypted: true})
+	n, err := r.client.SaveNote(ctx, notesclient.NoteSave{NotebookID: nb.ID, Text: cipher, Encrypted: true})
 	if err != nil {
 		return err
 	}

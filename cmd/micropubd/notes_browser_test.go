@@ -19,7 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/micropubd/micropubd/notes"
+	"github.com/micropubd/micropubd/notes/notesclient"
 )
 
 // screenshotDir is where browser tests leave pictures of the pages for people to look at;
@@ -175,7 +175,7 @@ func (b tab) slow(latency time.Duration) {
 }
 
 // storedNote reads a note's text and flag from the SQLite file, as the server keeps them.
-func storedNote(t *testing.T, db *sql.DB, title string, key notes.Key) (cipher, plain string) {
+func storedNote(t *testing.T, db *sql.DB, title string, key notesclient.Key) (cipher, plain string) {
 	t.Helper()
 	rows, err := db.Query(`SELECT text FROM notes WHERE is_encrypted = 1`)
 	if err != nil {
@@ -184,7 +184,7 @@ func storedNote(t *testing.T, db *sql.DB, title string, key notes.Key) (cipher, 
 	defer rows.Close()
 	for rows.Next() {
 		rows.Scan(&cipher)
-		if p, err := notes.Decrypt(key, cipher); err == nil && strings.Contains(p, title) {
+		if p, err := notesclient.Decrypt(key, cipher); err == nil && strings.Contains(p, title) {
 			return cipher, p
 		}
 	}
@@ -227,7 +227,7 @@ func TestBrowser_NotesApp(t *testing.T) {
 		t.Error("the key can be used before the owner says it is saved")
 	}
 	keyString := evalJS[string](b, `document.getElementById('key-generated').value`)
-	key, err := notes.ParseKey(keyString)
+	key, err := notesclient.ParseKey(keyString)
 	if err != nil {
 		t.Fatalf("the app made the key %q: %v", keyString, err)
 	}
@@ -362,7 +362,7 @@ func TestBrowser_NotesApp(t *testing.T) {
 		for rows.Next() {
 			var c string
 			rows.Scan(&c)
-			if p, err := notes.Decrypt(key, c); err == nil && p == "Slow but sure" {
+			if p, err := notesclient.Decrypt(key, c); err == nil && p == "Slow but sure" {
 				found = true
 			}
 		}
@@ -466,7 +466,7 @@ func TestBrowser_NotesApp(t *testing.T) {
 	// A wrong key is reported in words and changes nothing.
 	b.viewport(1280, 800, false)
 	before := dumpNotes(t, db)
-	other, _ := notes.GenerateKey()
+	other, _ := notesclient.GenerateKey()
 	b.do("a wrong key", chromedp.Evaluate[chromedp.Void](`localStorage.setItem('micropubd.notes.key', '`+other.String()+`')`), chromedp.Reload())
 	b.waitJS("the wrong-key message", `document.getElementById('key-dialog').open && document.getElementById('key-error').textContent.includes('does not decrypt')`)
 	b.shot("notes-wrongkey-desktop")
@@ -507,7 +507,7 @@ func dumpNotes(t *testing.T, db *sql.DB) string {
 }
 
 // seedNotes stores n notes encrypted with key in a new notebook, through the API.
-func seedNotes(t *testing.T, srv *testServer, key notes.Key, n int) {
+func seedNotes(t *testing.T, srv *testServer, key notesclient.Key, n int) {
 	t.Helper()
 	ns := &notesServer{testServer: srv, notesToken: srv.mint("notes"), key: key}
 	nb := ns.newNotebook(t, "Archive")

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/micropubd/micropubd/notes"
+	"github.com/micropubd/micropubd/notes/notesclient"
 )
 
 // What the notes sub-commands say when something is wrong, and that they change nothing then.
@@ -35,7 +35,7 @@ func TestNotesCLI_WrongKeyChangesNothing(t *testing.T) {
 	empty := srv.newNotebook(t, "Empty")
 	folder := markdownFolder(t, map[string]string{"1-a.md": "a", "2-b.md": "b"})
 	exportDir := filepath.Join(t.TempDir(), "export")
-	other, _ := notes.GenerateKey()
+	other, _ := notesclient.GenerateKey()
 	t.Setenv("MICROPUBD_NOTES_KEY", other.String())
 	t.Setenv("EDITOR", editorScript(t, `echo more >> "$1"`))
 	before := srv.serverNotes(t)

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/micropubd/micropubd/notes"
+	"github.com/micropubd/micropubd/notes/notesclient"
 )
 
 // The notes sub-commands that talk to a server, run as a user runs them (the command function
@@ -391,7 +391,7 @@ func TestNotesClient_AllNotesPagesUntilAShortPage(t *testing.T) {
 	}
 	base, _ := url.Parse(srv.base)
 	for _, size := range []int{1, 2, 7, 100} {
-		c := &notes.Client{BaseURL: base, Token: srv.notesToken, PageSize: size}
+		c := &notesclient.Client{BaseURL: base, Token: srv.notesToken, PageSize: size}
 		list, err := c.AllNotes(context.Background(), nb.ID)
 		if err != nil {
 			t.Fatal(err)

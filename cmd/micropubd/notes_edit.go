@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/micropubd/micropubd/notes"
+	"github.com/micropubd/micropubd/notes/notesclient"
 )
 
 // notesEdit is notes edit ID: the note, decrypted into a temporary file only its owner can
@@ -63,7 +64,7 @@ func saveEdited(ctx context.Context, r *notesRun, n *notes.NoteItem, text, path 
 	if now.ContentText != n.ContentText || now.Microblog.IsShared != n.Microblog.IsShared {
 		return false, fmt.Errorf("note %d was changed elsewhere while you edited it, so your text was not saved", n.ID)
 	}
-	save := notes.NoteSave{ID: n.ID, Text: edited, Encrypted: !n.Microblog.IsShared}
+	save := notesclient.NoteSave{ID: n.ID, Text: edited, Encrypted: !n.Microblog.IsShared}
 	if save.Encrypted {
 		if save.Text, err = r.encrypt(edited, "the edited note"); err != nil {
 			return false, err

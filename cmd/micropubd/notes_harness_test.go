@@ -16,14 +16,14 @@ import (
 	"time"
 
 	"github.com/micropubd/micropubd/micropub/micropubtest"
-	"github.com/micropubd/micropubd/notes"
+	"github.com/micropubd/micropubd/notes/notesclient"
 )
 
 // notesServer is a test server with a token of the notes scope and the owner's notes key.
 type notesServer struct {
 	*testServer
 	notesToken string
-	key        notes.Key
+	key        notesclient.Key
 	clock      *testClock
 }
 
@@ -51,7 +51,7 @@ func newNotesServer(t *testing.T, opts ...func(*serverConfig)) *notesServer {
 	t.Helper()
 	clock := &testClock{now: testNow}
 	srv := newTestServer(t, append([]func(*serverConfig){func(c *serverConfig) { c.Now = clock.Now }}, opts...)...)
-	key, err := notes.GenerateKey()
+	key, err := notesclient.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func (s *notesServer) newNotebook(t *testing.T, name string) notebookItem {
 
 func (s *notesServer) encrypt(t *testing.T, text string) string {
 	t.Helper()
-	c, err := notes.Encrypt(s.key, text)
+	c, err := notesclient.Encrypt(s.key, text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func (s *notesServer) encrypt(t *testing.T, text string) string {
 
 func (s *notesServer) decrypt(t *testing.T, text string) string {
 	t.Helper()
-	p, err := notes.Decrypt(s.key, text)
+	p, err := notesclient.Decrypt(s.key, text)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/micropubd/micropubd/notes"
+	"github.com/micropubd/micropubd/notes/notesclient"
 )
 
 // notesImport is notes import DIR: each Markdown file of the folder (*.md, *.markdown; not
@@ -69,7 +69,7 @@ func notesImport(ctx context.Context, r *notesRun) error {
 		fmt.Fprintf(r.stdout, "made notebook %s (%d)\n", printable(nb.Name), nb.ID)
 	}
 	for i, path := range files {
-		n, err := r.client.SaveNote(ctx, notes.NoteSave{NotebookID: nb.ID, Text: ciphers[i], Encrypted: true})
+		n, err := r.client.SaveNote(ctx, notesclient.NoteSave{NotebookID: nb.ID, Text: ciphers[i], Encrypted: true})
 		if err != nil {
 			return fmt.Errorf("import %s: %w (the %d files before it were imported)", path, err, i)
 		}

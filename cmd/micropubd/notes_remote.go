@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/micropubd/micropubd/notes"
+	"github.com/micropubd/micropubd/notes/notesclient"
 )
 
 // What the notes sub-commands that talk to a server share: finding notebooks and notes,
@@ -19,7 +20,7 @@ import (
 var errNoNotebook = errors.New("no notebook")
 
 // findNotebook finds a notebook by id, else by name: exactly, else ignoring case.
-func findNotebook(ctx context.Context, c *notes.Client, ref string) (*notes.NotebookItem, error) {
+func findNotebook(ctx context.Context, c *notesclient.Client, ref string) (*notes.NotebookItem, error) {
 	all, err := c.Notebooks(ctx)
 	if err != nil {
 		return nil, err
@@ -93,7 +94,7 @@ func (r *notesRun) plainText(n *notes.NoteItem) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	text, err := notes.Decrypt(key, n.ContentText)
+	text, err := notesclient.Decrypt(key, n.ContentText)
 	if err != nil {
 		return "", decryptError(n.ID, err)
 	}
@@ -114,7 +115,7 @@ func (e *wrongKeyError) Error() string {
 func (e *wrongKeyError) Unwrap() error { return e.err }
 
 func decryptError(noteID int64, err error) error {
-	if errors.Is(err, notes.ErrWrongKey) {
+	if errors.Is(err, notesclient.ErrWrongKey) {
 		return &wrongKeyError{noteID, err}
 	}
 	return fmt.Errorf("note %d: %w", noteID, err)
@@ -126,7 +127,7 @@ func (r *notesRun) encrypt(text, what string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c, err := notes.Encrypt(key, text)
+	c, err := notesclient.Encrypt(key, text)
 	if err != nil {
 		return "", err
 	}
@@ -146,13 +147,13 @@ func (r *notesRun) checkKey(ctx context.Context, notebookID int64) error {
 		return err
 	}
 	check := func(id int64) (found bool, err error) {
-		page, err := r.client.Notes(ctx, id, notes.Page{Count: 20})
+		page, err := r.client.Notes(ctx, id, notesclient.Page{Count: 20})
 		if err != nil {
 			return false, err
 		}
 		for _, n := range page {
 			if n.Microblog.IsEncrypted {
-				if _, err := notes.Decrypt(key, n.ContentText); err != nil {
+				if _, err := notesclient.Decrypt(key, n.ContentText); err != nil {
 					return true, decryptError(n.ID, err)
 				}
 				return true, nil

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/micropubd/micropubd/notes"
+	"github.com/micropubd/micropubd/notes/notesclient"
 )
 
 // notesShare is notes share ID: the note's plain text is published as a page on the site,
@@ -15,7 +15,7 @@ func notesShare(ctx context.Context, r *notesRun) error {
 		return err
 	}
 	if !n.Microblog.IsShared {
-		if n, err = r.client.SaveNote(ctx, notes.NoteSave{ID: n.ID, Text: text, Sharing: true}); err != nil {
+		if n, err = r.client.SaveNote(ctx, notesclient.NoteSave{ID: n.ID, Text: text, Sharing: true}); err != nil {
 			return err
 		}
 	}
@@ -42,7 +42,7 @@ func notesUnshare(ctx context.Context, r *notesRun) error {
 	if err != nil {
 		return err
 	}
-	if _, err := r.client.SaveNote(ctx, notes.NoteSave{ID: id, Text: cipher, Encrypted: true, Unsharing: true}); err != nil {
+	if _, err := r.client.SaveNote(ctx, notesclient.NoteSave{ID: id, Text: cipher, Encrypted: true, Unsharing: true}); err != nil {
 		return err
 	}
 	fmt.Fprintf(r.stdout, "note %d is private again; %s is gone\n", id, n.Microblog.SharedURL)

@@ -1,4 +1,4 @@
-package notes
+package notesclient
 
 import (
 	"encoding/base64"

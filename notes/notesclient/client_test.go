@@ -1,8 +1,9 @@
-package notes
+package notesclient
 
 import (
 	"context"
 	"errors"
+	"github.com/micropubd/micropubd/notes"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -57,12 +58,12 @@ func TestNotesClient_AnswersItCannotUseAreSaidInWords(t *testing.T) {
 
 func TestNotesParseDate_OursAndMicroBlogs(t *testing.T) {
 	want := time.Date(2024, 1, 10, 17, 4, 26, 0, time.UTC)
-	for _, s := range []string{date(want), "2024-01-10T17:04:26+00:00", "2024-01-10T17:04:26Z"} {
-		if got, err := ParseDate(s); err != nil || !got.Equal(want) {
-			t.Errorf("ParseDate(%q) = %v, %v", s, got, err)
+	for _, s := range []string{want.UTC().Format("2006-01-02T15:04:05.000-07:00"), "2024-01-10T17:04:26+00:00", "2024-01-10T17:04:26Z"} {
+		if got, err := notes.ParseDate(s); err != nil || !got.Equal(want) {
+			t.Errorf("notes.ParseDate(%q) = %v, %v", s, got, err)
 		}
 	}
-	if _, err := ParseDate("yesterday"); err == nil {
+	if _, err := notes.ParseDate("yesterday"); err == nil {
 		t.Error("a date that is no date was read")
 	}
 }

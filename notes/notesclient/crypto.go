@@ -1,4 +1,4 @@
-package notes
+package notesclient
 
 import (
 	"crypto/aes"
@@ -9,21 +9,16 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/micropubd/micropubd/notes"
 )
 
-// The notes encryption every Micro.blog client uses, for the command line and the tests: the
-// server never calls Encrypt or Decrypt, it only checks that private text looks like
-// ciphertext. A key is "mkey" and 64 lowercase hex digits (AES-256); a note's text is standard
-// padded base64 of nonce (12 bytes) ‖ ciphertext ‖ tag (16 bytes), AES-256-GCM, no associated
-// data, the plain text being UTF-8 Markdown.
+// The notes encryption of every Micro.blog client, for the command line and the tests: a key
+// is "mkey" and 64 lowercase hex digits (AES-256); a note's text is standard padded base64 of
+// nonce (12 bytes) ‖ ciphertext ‖ tag (16 bytes), AES-256-GCM, no associated data, the plain
+// text being UTF-8 Markdown.
 
-const (
-	keyPrefix = "mkey"
-	nonceSize = 12
-	tagSize   = 16
-	// minCiphertext is the shortest ciphertext: an empty note's nonce and tag.
-	minCiphertext = nonceSize + tagSize
-)
+const keyPrefix = "mkey"
 
 // ErrWrongKey means a note could not be decrypted: the key is not the one it was encrypted
 // with, or the text was damaged.
@@ -60,7 +55,7 @@ func (k Key) String() string { return keyPrefix + hex.EncodeToString(k[:]) }
 
 // Encrypt encrypts a note's text with a fresh random nonce.
 func Encrypt(k Key, plaintext string) (string, error) {
-	nonce := make([]byte, nonceSize)
+	nonce := make([]byte, notes.NonceSize)
 	if _, err := rand.Read(nonce); err != nil {
 		return "", fmt.Errorf("encrypt: %w", err)
 	}
@@ -72,13 +67,13 @@ func encryptWithNonce(k Key, nonce []byte, plaintext string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sealed := aead.Seal(nonce[:nonceSize:nonceSize], nonce, []byte(plaintext), nil)
+	sealed := aead.Seal(nonce[:notes.NonceSize:notes.NonceSize], nonce, []byte(plaintext), nil)
 	return base64.StdEncoding.EncodeToString(sealed), nil
 }
 
 // Decrypt decrypts a note's text. A trailing newline (some clients add one) is tolerated.
 func Decrypt(k Key, text string) (string, error) {
-	raw, err := decodeCiphertext(text)
+	raw, err := notes.DecodeCiphertext(text)
 	if err != nil {
 		return "", err
 	}
@@ -86,23 +81,11 @@ func Decrypt(k Key, text string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	plain, err := aead.Open(nil, raw[:nonceSize], raw[nonceSize:], nil)
+	plain, err := aead.Open(nil, raw[:notes.NonceSize], raw[notes.NonceSize:], nil)
 	if err != nil {
 		return "", ErrWrongKey
 	}
 	return string(plain), nil
-}
-
-// decodeCiphertext checks that text is base64 of at least a nonce and a tag.
-func decodeCiphertext(text string) ([]byte, error) {
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimRight(text, "\r\n"))
-	if err != nil {
-		return nil, errors.New("encrypted text must be standard base64")
-	}
-	if len(raw) < minCiphertext {
-		return nil, fmt.Errorf("encrypted text must hold at least %d bytes (a 12-byte nonce and a 16-byte tag), not %d", minCiphertext, len(raw))
-	}
-	return raw, nil
 }
 
 func newGCM(k Key) (cipher.AEAD, error) {

@@ -1,4 +1,7 @@
-package notes
+// Package notesclient is the client side of the notes: the key and the encryption every notes
+// client uses, and a client of the notes API, for the command line and the tests. The server
+// (package notes) never holds a key.
+package notesclient
 
 import (
 	"context"
@@ -11,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/micropubd/micropubd/notes"
 )
 
 // Client talks to a notes API (micropubd's, or Micro.blog's) with an access token of the notes
@@ -65,8 +70,8 @@ type NoteSave struct {
 }
 
 // Notebooks lists the notebooks in the owner's order.
-func (c *Client) Notebooks(ctx context.Context) ([]NotebookItem, error) {
-	var f struct{ Items []NotebookItem }
+func (c *Client) Notebooks(ctx context.Context) ([]notes.NotebookItem, error) {
+	var f struct{ Items []notes.NotebookItem }
 	if err := c.do(ctx, http.MethodGet, "notes/notebooks", nil, &f); err != nil {
 		return nil, err
 	}
@@ -74,8 +79,8 @@ func (c *Client) Notebooks(ctx context.Context) ([]NotebookItem, error) {
 }
 
 // CreateNotebook makes a notebook.
-func (c *Client) CreateNotebook(ctx context.Context, name string) (*NotebookItem, error) {
-	var nb NotebookItem
+func (c *Client) CreateNotebook(ctx context.Context, name string) (*notes.NotebookItem, error) {
+	var nb notes.NotebookItem
 	if err := c.do(ctx, http.MethodPost, "notes/notebooks", url.Values{"name": {name}}, &nb); err != nil {
 		return nil, err
 	}
@@ -83,7 +88,7 @@ func (c *Client) CreateNotebook(ctx context.Context, name string) (*NotebookItem
 }
 
 // Notes returns one page of a notebook's notes.
-func (c *Client) Notes(ctx context.Context, notebookID int64, p Page) ([]NoteItem, error) {
+func (c *Client) Notes(ctx context.Context, notebookID int64, p Page) ([]notes.NoteItem, error) {
 	q := url.Values{}
 	if p.Count > 0 {
 		q.Set("count", strconv.Itoa(p.Count))
@@ -98,7 +103,7 @@ func (c *Client) Notes(ctx context.Context, notebookID int64, p Page) ([]NoteIte
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
-	var f struct{ Items []NoteItem }
+	var f struct{ Items []notes.NoteItem }
 	if err := c.do(ctx, http.MethodGet, path, nil, &f); err != nil {
 		return nil, err
 	}
@@ -107,12 +112,12 @@ func (c *Client) Notes(ctx context.Context, notebookID int64, p Page) ([]NoteIte
 
 // AllNotes returns every note of a notebook, oldest created first, paging until a page comes
 // back short. A note that moves between pages while they are read is returned once.
-func (c *Client) AllNotes(ctx context.Context, notebookID int64) ([]NoteItem, error) {
+func (c *Client) AllNotes(ctx context.Context, notebookID int64) ([]notes.NoteItem, error) {
 	size := c.PageSize
 	if size <= 0 {
 		size = 100
 	}
-	var all []NoteItem
+	var all []notes.NoteItem
 	seen := map[int64]bool{}
 	for offset := 0; ; {
 		page, err := c.Notes(ctx, notebookID, Page{Offset: offset, Count: size, Sort: "created"})
@@ -136,8 +141,8 @@ func (c *Client) AllNotes(ctx context.Context, notebookID int64) ([]NoteItem, er
 }
 
 // Note returns one note.
-func (c *Client) Note(ctx context.Context, id int64) (*NoteItem, error) {
-	var n NoteItem
+func (c *Client) Note(ctx context.Context, id int64) (*notes.NoteItem, error) {
+	var n notes.NoteItem
 	if err := c.do(ctx, http.MethodGet, "notes/"+strconv.FormatInt(id, 10), nil, &n); err != nil {
 		return nil, err
 	}
@@ -145,7 +150,7 @@ func (c *Client) Note(ctx context.Context, id int64) (*NoteItem, error) {
 }
 
 // SaveNote creates or saves a note and returns it as the server stored it.
-func (c *Client) SaveNote(ctx context.Context, s NoteSave) (*NoteItem, error) {
+func (c *Client) SaveNote(ctx context.Context, s NoteSave) (*notes.NoteItem, error) {
 	form := url.Values{"text": {s.Text}, "is_encrypted": {strconv.FormatBool(s.Encrypted)}}
 	if s.ID != 0 {
 		form.Set("id", strconv.FormatInt(s.ID, 10))
@@ -159,7 +164,7 @@ func (c *Client) SaveNote(ctx context.Context, s NoteSave) (*NoteItem, error) {
 	if s.Unsharing {
 		form.Set("is_unsharing", "true")
 	}
-	var n NoteItem
+	var n notes.NoteItem
 	if err := c.do(ctx, http.MethodPost, "notes", form, &n); err != nil {
 		return nil, err
 	}
