@@ -18,22 +18,24 @@ import (
 func (db *DB) CreateTemp() (*os.File, error) {
 	f, err := os.CreateTemp(filepath.Join(db.dir, "tmp"), "upload-*")
 	if err != nil {
-		return nil, fmt.Errorf("create temp file: %w", err)
+		return nil, fmt.Errorf("create temp file: %w", noSpace(err))
 	}
 	return f, nil
 }
 
-// SaveMedia moves the file at tmpPath into the media folder as m.Name and records it. If a file
-// with that name exists already (the same bytes were uploaded before), the temp file is removed
-// and the existing record returned. The row and the file exist together or not at all; a crash
-// between the rename and the commit leaves an orphan that SweepFiles removes.
+// SaveMedia moves the file at tmpPath (written and fsynced by the caller) into the media
+// folder as m.Name and records it. If a file with that name exists already (the same bytes
+// were uploaded before), the temp file is removed and the existing record returned. The row
+// and the file exist together or not at all: the rename is made durable (the folder fsynced)
+// before the row commits, and a crash between the rename and the commit leaves an orphan that
+// SweepFiles removes.
 func (db *DB) SaveMedia(ctx context.Context, m *micropubd.Media, tmpPath string) (*micropubd.Media, error) {
 	defer os.Remove(tmpPath) // a no-op once renamed
 	if !validMediaName(m.Name) {
 		return nil, fmt.Errorf("media name %q is not a plain file name", m.Name)
 	}
 	var saved *micropubd.Media
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *txConn) error {
 		existing, err := scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE name = ?`, m.Name))
 		if err == nil {
 			saved = existing
@@ -53,7 +55,10 @@ func (db *DB) SaveMedia(ctx context.Context, m *micropubd.Media, tmpPath string)
 		}
 		final := db.mediaPath(m.Name)
 		if err := os.Rename(tmpPath, final); err != nil {
-			return fmt.Errorf("move upload into place: %w", err)
+			return fmt.Errorf("move upload into place: %w", noSpace(err))
+		}
+		if err := syncDir(filepath.Dir(final)); err != nil {
+			return err
 		}
 		cp := *m
 		cp.ID, _ = res.LastInsertId()
@@ -77,7 +82,11 @@ const mediaColumns = `id, name, mime_type, size, width, height, alt, created_at`
 
 // MediaByName returns the record of the file name.
 func (db *DB) MediaByName(ctx context.Context, name string) (*micropubd.Media, error) {
-	return scanMedia(db.read.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE name = ?`, name))
+	row, err := db.queryRow(ctx, `SELECT `+mediaColumns+` FROM media WHERE name = ?`, name)
+	if err != nil {
+		return nil, err
+	}
+	return scanMedia(row)
 }
 
 // OpenMedia opens the stored file name for reading.
@@ -192,7 +201,7 @@ func (db *DB) DeleteUnusedMedia(ctx context.Context, name, url string) ([]string
 	}
 	aside := filepath.Join(db.dir, "tmp", deletedPrefix+name)
 	var usedBy []string
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *txConn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT path FROM posts WHERE instr(properties, ?) > 0 ORDER BY id`, url)
 		if err != nil {
 			return fmt.Errorf("find posts using %s: %w", url, err)
