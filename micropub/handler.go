@@ -76,7 +76,11 @@ func orDefault(log *slog.Logger) *slog.Logger {
 // went away, which is no failure of the server).
 func failRequest(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
-	if !errors.As(err, &e) && r.Context().Err() == nil {
+	switch {
+	case errors.As(err, &e) || r.Context().Err() != nil:
+	case errors.Is(err, micropubd.ErrNoSpace):
+		log.WarnContext(r.Context(), "write refused: the disk is full", "path", r.URL.Path, "method", r.Method, "err", err)
+	default:
 		log.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "method", r.Method, "err", err)
 	}
 	writeError(w, err)
@@ -84,18 +88,18 @@ func failRequest(log *slog.Logger, w http.ResponseWriter, r *http.Request, err e
 
 func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	header, err := headerToken(r, h.Tokens)
+	creds, err := headerToken(r, h.Tokens)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	req, err := ParseRequest(w, r, h.Limits, &uploadAuthorizer{h: h, ctx: ctx, header: header})
+	req, err := ParseRequest(w, r, h.Limits, &uploadAuthorizer{h: h, ctx: ctx, creds: creds})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	defer discardFiles(req.Files) // a no-op for files that were stored
-	token, err := authenticate(ctx, h.Tokens, header, req.AccessToken)
+	token, err := authenticate(ctx, h.Tokens, creds, req.AccessToken)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -202,19 +206,19 @@ func (h *Handler) rememberAlt(r *http.Request, p *micropubd.Post) {
 // uploadAuthorizer receives the files of a multipart create, once the request's token allows
 // uploads: a file from a client without a valid token is refused before a byte is stored.
 type uploadAuthorizer struct {
-	h      *Handler
-	ctx    context.Context
-	header string
-	token  *micropubd.Token
+	h     *Handler
+	ctx   context.Context
+	creds credentials
+	token *micropubd.Token
 }
 
 func (u *uploadAuthorizer) ReceiveFile(r io.Reader, bodyToken string) (*Upload, error) {
 	if u.token == nil {
-		if u.header == "" && bodyToken == "" {
+		if u.creds.header == "" && bodyToken == "" {
 			return nil, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
 				Description: "no access token before the files: send it in an Authorization: Bearer header, or as an access_token field before the files"}
 		}
-		t, err := authenticate(u.ctx, u.h.Tokens, u.header, bodyToken)
+		t, err := authenticate(u.ctx, u.h.Tokens, u.creds, bodyToken)
 		if err != nil {
 			return nil, err
 		}

@@ -108,6 +108,9 @@ func (s *Service) Create(ctx context.Context, req *Request, opts CreateOptions) 
 		Type:       strings.TrimPrefix(req.Type[0], "h-"),
 		Properties: cloneProperties(req.Properties),
 	}
+	if err := CheckShape(p.Properties); err != nil {
+		return nil, err
+	}
 	if err := applyPhotoAlt(p.Properties, req.Commands["mp-photo-alt"]); err != nil {
 		return nil, err
 	}
@@ -201,6 +204,9 @@ func (s *Service) Update(ctx context.Context, req *Request) (*UpdateResult, erro
 			return errInvalid("the post %s is deleted; undelete it first", req.URL)
 		}
 		props := applyOperations(p.Properties, req)
+		if err := CheckShape(props); err != nil {
+			return err
+		}
 		if len(props["published"]) == 0 {
 			props["published"] = []any{p.Published.In(s.loc()).Format(time.RFC3339)}
 		}
