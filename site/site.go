@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,7 +40,10 @@ type Config struct {
 type Posts interface {
 	PostByPath(ctx context.Context, path string) (*micropubd.Post, error)
 	ListPosts(ctx context.Context, f micropubd.PostFilter) ([]*micropubd.Post, error)
-	MediaByName(ctx context.Context, name string) (*micropubd.Media, error)
+	// PostsByPaths and MediaByNames find many in one query: a page looks up what its posts
+	// point at once, not once per value.
+	PostsByPaths(ctx context.Context, paths []string) (map[string]*micropubd.Post, error)
+	MediaByNames(ctx context.Context, names []string) (map[string]*micropubd.Media, error)
 }
 
 // Handler serves the site's pages.
@@ -116,11 +120,7 @@ func (h *Handler) Home(w http.ResponseWriter, r *http.Request) {
 	} else if page > 2 {
 		data["Newer"] = h.cfg.URL.String() + "?page=" + strconv.Itoa(page-1)
 	}
-	views := make([]*postView, len(posts))
-	for i, p := range posts {
-		views[i] = h.view(r.Context(), p)
-	}
-	data["Posts"] = views
+	data["Posts"] = h.viewsOf(r.Context(), posts)
 	h.render(w, r, http.StatusOK, "home", data)
 }
 
@@ -155,7 +155,7 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 	if !p.IsPublic() {
 		w.Header().Set("Cache-Control", "private, no-store")
 	}
-	v := h.view(r.Context(), p)
+	v := h.viewsOf(r.Context(), []*micropubd.Post{p})[0]
 	title := h.cfg.Name
 	if len(v.Names) > 0 {
 		title = v.Names[0] + " · " + h.cfg.Name
@@ -175,33 +175,56 @@ func (h *Handler) sharedHeaders(w http.ResponseWriter) {
 		"media-src 'self' https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 }
 
-// view builds a post's view, resolving locations that point at venues on this site, and
-// giving photos uploaded here without alt text of their own the alt text of the media library.
-func (h *Handler) view(ctx context.Context, p *micropubd.Post) *postView {
+// viewsOf builds the views of a page's posts, resolving locations that point at venues on
+// this site, and giving photos uploaded here without alt text of their own the alt text of the
+// media library: with one query for all the venues and one for all the uploads of the page.
+func (h *Handler) viewsOf(ctx context.Context, posts []*micropubd.Post) []*postView {
+	base := h.cfg.URL.String()
+	var paths, names []string
+	for _, p := range posts {
+		p.Properties.EachText(func(name, s string) {
+			if rest, ok := strings.CutPrefix(s, base); ok && slices.Contains(placeProps, name) {
+				paths = append(paths, strings.Trim(rest, "/"))
+			}
+			if file, ok := strings.CutPrefix(s, base+"media/"); ok && file != "" {
+				names = append(names, file)
+			}
+		})
+	}
+	venues, alts := map[string]*micropubd.Post{}, map[string]*micropubd.Media{}
+	var err error
+	if len(paths) > 0 {
+		if venues, err = h.posts.PostsByPaths(ctx, paths); err != nil {
+			h.log.WarnContext(ctx, "venues not resolved", "err", err)
+		}
+	}
+	if len(names) > 0 {
+		if alts, err = h.posts.MediaByNames(ctx, names); err != nil {
+			h.log.WarnContext(ctx, "alt texts not read", "err", err)
+		}
+	}
 	b := *h.views
 	b.libraryAlt = func(raw string) string {
-		name, ok := strings.CutPrefix(raw, h.cfg.URL.String()+"media/")
-		if !ok || name == "" {
-			return ""
+		if m := alts[strings.TrimPrefix(raw, base+"media/")]; m != nil && strings.HasPrefix(raw, base) {
+			return m.Alt
 		}
-		m, err := h.posts.MediaByName(ctx, name)
-		if err != nil {
-			return ""
-		}
-		return m.Alt
+		return ""
 	}
 	b.resolve = func(raw string) *micropubd.Post {
-		base := h.cfg.URL.String()
 		if !strings.HasPrefix(raw, base) {
 			return nil
 		}
-		venue, err := h.posts.PostByPath(ctx, strings.Trim(strings.TrimPrefix(raw, base), "/"))
-		if err != nil || !venue.IsPublic() || venue.IsDeleted() {
+		venue := venues[strings.Trim(strings.TrimPrefix(raw, base), "/")]
+		if venue == nil || !venue.IsPublic() || venue.IsDeleted() {
 			return nil
 		}
 		return venue
 	}
-	return b.post(p)
+	views := make([]*postView, len(posts))
+	for i, p := range posts {
+		views[i] = b.post(p)
+	}
+	return views
 }
 
 // Static serves the style sheets and scripts of the pages.

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -245,3 +246,26 @@ func (db *DB) DeleteUnusedMedia(ctx context.Context, name, url string) ([]string
 
 // deletedPrefix marks a media file moved aside while its record is deleted.
 const deletedPrefix = "deleted-"
+
+// MediaByNames returns the records of the file names, by name, in one query; names without a
+// record are left out.
+func (db *DB) MediaByNames(ctx context.Context, names []string) (map[string]*micropubd.Media, error) {
+	list, err := json.Marshal(uniqueStrings(names))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.query(ctx, `SELECT `+mediaColumns+` FROM media WHERE name IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("find media: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]*micropubd.Media{}
+	for rows.Next() {
+		m, err := scanMedia(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[m.Name] = m
+	}
+	return out, rows.Err()
+}

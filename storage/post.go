@@ -432,3 +432,42 @@ func scanPost(row scanner) (*micropubd.Post, error) {
 	p.Deleted = fromNanos(deleted)
 	return &p, nil
 }
+
+// PostsByPaths returns the posts at the given paths (current or former), deleted or not, by
+// path, in one query however many there are; paths without a post are left out.
+func (db *DB) PostsByPaths(ctx context.Context, paths []string) (map[string]*micropubd.Post, error) {
+	list, err := json.Marshal(uniqueStrings(paths))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.query(ctx, `SELECT pp.path, `+postColumns+` FROM post_paths pp JOIN posts p ON p.id = pp.post_id
+		WHERE pp.path IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("find posts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]*micropubd.Post{}
+	for rows.Next() {
+		var path string
+		p, err := scanPost(prefixed{rows, &path})
+		if err != nil {
+			return nil, err
+		}
+		out[path] = p
+	}
+	return out, rows.Err()
+}
+
+// prefixed scans one column into first before the columns scanPost reads.
+type prefixed struct {
+	row   scanner
+	first any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.row.Scan(append([]any{p.first}, dest...)...) }
+
+func uniqueStrings(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
+}
