@@ -166,6 +166,25 @@ func (s *Service) Create(ctx context.Context, req *Request, opts CreateOptions) 
 	}
 }
 
+// Prepare checks a post brought from elsewhere (an import) as Create checks a new one, and sets
+// the columns derived from its properties. An erased post (a tombstone without properties)
+// keeps the columns it has.
+func (s *Service) Prepare(p *micropubd.Post) error {
+	if len(p.Properties) == 0 {
+		if !p.IsDeleted() {
+			return errInvalid("a post without properties must be deleted")
+		}
+		return nil
+	}
+	if !Rendered(p.Type) {
+		return errInvalid("h-%s is not a type this site publishes: send %s", p.Type, renderedTypes)
+	}
+	if err := CheckShape(p.Properties); err != nil {
+		return err
+	}
+	return s.derive(p)
+}
+
 // UpdateResult says what an update did.
 type UpdateResult struct {
 	Post *micropubd.Post
