@@ -6,18 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // Group commit. Every write transaction is a job for one goroutine, the committer, which owns
-// the write connection. It takes the first job waiting, then every other job already queued
-// behind it (up to maxBatch), runs each under its own savepoint in one transaction, and
-// commits once: with synchronous=FULL that is one fsync of the log for the whole batch. Each
-// caller is answered only after the commit that holds its job, so an acknowledged write is
-// on disk; a job that fails is rolled back to its savepoint alone. While one batch commits,
-// the next one gathers, so under load batches grow by themselves and no job ever waits for
-// a timer.
+// the write connection. It opens a transaction and runs each job waiting under a savepoint of
+// its own; a job that fails is rolled back to its savepoint alone. It commits as soon as the
+// previous batch is on disk, running the jobs that arrive meanwhile into the open transaction
+// (up to maxBatch). A second goroutine, the syncer, fsyncs the write-ahead log after each
+// commit (written with synchronous=NORMAL) and only then answers the batch's callers: an
+// acknowledged write is on disk, as with synchronous=FULL, while the next batch's statements
+// run during this one's fsync. Under load batches grow by themselves to what one fsync takes;
+// idle, a lone write commits at once. No job ever waits for a timer.
 
 // maxBatch bounds the jobs one transaction holds, so that a flood of writes still commits,
 // and answers, in steps.
@@ -46,7 +49,12 @@ type txState struct {
 // txConn is the write transaction as jobs use it. A statement is never interrupted by its
 // request's context: SQLite would roll the whole transaction back, the other jobs of the
 // batch with it. A job whose request has gone before it starts is skipped instead.
-type txConn struct{ tx *sql.Tx }
+type txConn struct {
+	tx *sql.Tx
+	// stmts are the transaction's copies of the statements prepared at Open, made once per
+	// transaction rather than once per use.
+	stmts map[*sql.Stmt]*sql.Stmt
+}
 
 func (t *txConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return t.tx.ExecContext(context.WithoutCancel(ctx), query, args...)
@@ -62,7 +70,15 @@ func (t *txConn) QueryRowContext(ctx context.Context, query string, args ...any)
 
 // StmtContext returns the transaction's copy of a statement prepared on the write connection.
 func (t *txConn) StmtContext(ctx context.Context, s *sql.Stmt) *sql.Stmt {
-	return t.tx.StmtContext(context.WithoutCancel(ctx), s)
+	if ts, ok := t.stmts[s]; ok {
+		return ts
+	}
+	ts := t.tx.StmtContext(context.WithoutCancel(ctx), s)
+	if t.stmts == nil {
+		t.stmts = map[*sql.Stmt]*sql.Stmt{}
+	}
+	t.stmts[s] = ts
+	return ts
 }
 
 func txOf(ctx context.Context) *txState {
@@ -92,15 +108,104 @@ type committer struct {
 	quit    chan struct{}
 	stopped chan struct{}
 	once    sync.Once
+	// synced receives the committed batches the syncer flushes and answers; idle holds a
+	// token while no committed batch waits for its flush: the committer takes it to commit.
+	synced  chan *committed
+	idle    chan struct{}
+	syncer  *walSyncer
+	flush   func() error // syncer.sync; tests hold it
+	syncEnd chan struct{}
 	// mu guards closed: a job is queued under the read lock, so none is queued after stop.
 	mu     sync.RWMutex
 	closed bool
 }
 
 func startCommitter(db *DB) *committer {
-	c := &committer{db: db, queue: make(chan *job, 4*maxBatch), quit: make(chan struct{}), stopped: make(chan struct{})}
+	c := &committer{db: db, queue: make(chan *job, 4*maxBatch), quit: make(chan struct{}), stopped: make(chan struct{}),
+		synced: make(chan *committed, 1), idle: make(chan struct{}, 1),
+		syncer:  &walSyncer{path: filepath.Join(db.dir, DBFile) + "-wal"},
+		syncEnd: make(chan struct{})}
+	c.idle <- struct{}{}
+	c.flush = c.syncer.sync
 	go c.run()
+	go c.sync()
 	return c
+}
+
+// committed is a batch whose transaction committed, waiting for the log's fsync to answer.
+type committed struct {
+	jobs    []*job
+	results []jobResult
+}
+
+// sync flushes the log for each committed batch and answers its jobs; batches that wait
+// together share one fsync.
+func (c *committer) sync() {
+	defer close(c.syncEnd)
+	for first := range c.synced {
+		batches := []*committed{first}
+	more:
+		for {
+			select {
+			case b, ok := <-c.synced:
+				if !ok {
+					break more
+				}
+				batches = append(batches, b)
+			default:
+				break more
+			}
+		}
+		err := c.flush()
+		if err != nil {
+			err = noSpace(fmt.Errorf("flush the write-ahead log: %w", err))
+		}
+		for _, b := range batches {
+			for i, j := range b.jobs {
+				res := b.results[i]
+				if err != nil && res.err == nil && res.panicV == nil {
+					res.err = err
+				}
+				j.done <- res
+			}
+			c.idle <- struct{}{}
+		}
+	}
+}
+
+// walSyncer fsyncs the database's write-ahead log through a descriptor of its own, reopened
+// if SQLite ever makes a new file.
+type walSyncer struct {
+	path string
+	f    *os.File
+	ino  uint64
+}
+
+func (w *walSyncer) sync() error {
+	st, err := os.Stat(w.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // no log: what was committed is in the database file, synced by the checkpoint
+	}
+	if err != nil {
+		return err
+	}
+	ino := st.Sys().(*syscall.Stat_t).Ino
+	if w.f == nil || ino != w.ino {
+		if w.f != nil {
+			w.f.Close()
+		}
+		if w.f, err = os.Open(w.path); err != nil {
+			return err
+		}
+		w.ino = ino
+	}
+	return syscall.Fdatasync(int(w.f.Fd()))
+}
+
+func (w *walSyncer) close() {
+	if w.f != nil {
+		w.f.Close()
+	}
 }
 
 // stop commits what is queued and ends the committer; later writes fail with errClosed.
@@ -110,8 +215,12 @@ func (c *committer) stop() {
 		c.closed = true
 		c.mu.Unlock()
 		close(c.quit)
+		<-c.stopped
+		close(c.synced)
+		<-c.syncEnd
+		c.syncer.close()
 	})
-	<-c.stopped
+	<-c.syncEnd
 }
 
 // enqueue queues j, unless the committer is stopped or ctx ends first.
@@ -132,9 +241,9 @@ func (c *committer) enqueue(ctx context.Context, j *job) error {
 func (c *committer) run() {
 	defer close(c.stopped)
 	for {
-		var first *job
 		select {
-		case first = <-c.queue:
+		case first := <-c.queue:
+			c.batch([]*job{first})
 		case <-c.quit:
 			// Whatever was queued before Close still commits.
 			for {
@@ -146,17 +255,6 @@ func (c *committer) run() {
 				}
 			}
 		}
-		batch := []*job{first}
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case j := <-c.queue:
-				batch = append(batch, j)
-			default:
-				break gather
-			}
-		}
-		c.batch(batch)
 	}
 }
 
@@ -169,7 +267,8 @@ func (c *committer) batch(jobs []*job) {
 	}
 }
 
-// transaction runs jobs in one transaction until it commits or is lost, answers the jobs it
+// transaction runs jobs, and the jobs that arrive while the previous batch is flushed, in one
+// transaction until it commits or is lost; it answers (or hands the syncer) the jobs it
 // settled and returns those still to run.
 func (c *committer) transaction(jobs []*job) []*job {
 	db := c.db
@@ -183,35 +282,48 @@ func (c *committer) transaction(jobs []*job) []*job {
 		return nil
 	}
 	tx := &txConn{tx: sqlTx}
-	single := len(jobs) == 1
 	results := make([]jobResult, 0, len(jobs))
 	var states []*txState
-	for _, j := range jobs {
+	for i := 0; ; i++ {
+		if i == len(jobs) {
+			// Every job so far has run: commit once the previous batch is flushed, taking in
+			// the jobs that come meanwhile.
+			if len(jobs) >= maxBatch {
+				<-c.idle
+				break
+			}
+			var j *job
+			select {
+			case j = <-c.queue: // jobs already waiting join first
+			default:
+				select {
+				case <-c.idle:
+				case j = <-c.queue:
+				}
+			}
+			if j == nil {
+				break
+			}
+			jobs = append(jobs, j)
+		}
+		j := jobs[i]
 		if err := j.ctx.Err(); err != nil {
 			results = append(results, jobResult{err: err})
 			states = append(states, nil)
 			continue
 		}
-		st := &txState{tx: tx}
-		if !single {
-			if _, err := db.txExec(ctx, tx, savepointJob); err != nil {
-				return c.lost(sqlTx, jobs, results, fmt.Errorf("savepoint: %w", err))
-			}
+		if _, err := db.txExec(ctx, tx, savepointJob); err != nil {
+			return c.lost(sqlTx, jobs, results, fmt.Errorf("savepoint: %w", err))
 		}
+		st := &txState{tx: tx}
 		res := runJob(j, st)
 		ok := res.err == nil && res.panicV == nil
-		switch {
-		case single && !ok:
-			sqlTx.Rollback()
-			j.done <- res
-			return nil
-		case single:
-		case ok:
+		if ok {
 			if _, err := db.txExec(ctx, tx, releaseJob); err != nil {
 				res.err = fmt.Errorf("release savepoint: %w", err)
 				return c.lost(sqlTx, jobs, append(results, res), res.err)
 			}
-		default:
+		} else {
 			_, err := db.txExec(ctx, tx, rollbackJob)
 			if err == nil {
 				_, err = db.txExec(ctx, tx, releaseJob)
@@ -221,15 +333,14 @@ func (c *committer) transaction(jobs []*job) []*job {
 				// an I/O error).
 				return c.lost(sqlTx, jobs, append(results, res), res.err)
 			}
+			st = nil
 		}
 		results = append(results, res)
-		if ok {
-			states = append(states, st)
-		} else {
-			states = append(states, nil)
-		}
+		states = append(states, st)
 	}
+	// The idle token is held: no batch waits for its flush.
 	if err := sqlTx.Commit(); err != nil {
+		c.idle <- struct{}{}
 		err = noSpace(fmt.Errorf("commit: %w", err))
 		for i, j := range jobs {
 			if results[i].err == nil && results[i].panicV == nil {
@@ -241,14 +352,17 @@ func (c *committer) transaction(jobs []*job) []*job {
 	}
 	c.commits.Add(1)
 	c.jobs.Add(int64(len(jobs)))
-	for i, j := range jobs {
-		if st := states[i]; st != nil {
+	// What the batch wrote is visible now: the hooks (the token cache's invalidation) run at
+	// once; the callers are answered once it is on disk. Failed jobs too: what they read (an
+	// update that found nothing to change) may come from a batch not yet flushed.
+	for _, st := range states {
+		if st != nil {
 			for _, f := range st.after {
 				f()
 			}
 		}
-		j.done <- results[i]
 	}
+	c.synced <- &committed{jobs: jobs, results: results}
 	return nil
 }
 
@@ -281,6 +395,12 @@ func runJob(j *job, st *txState) (res jobResult) {
 		}
 	}()
 	return jobResult{err: j.fn(st)}
+}
+
+// CommitStats returns how many write transactions were committed and how many jobs (write
+// transactions of callers) they held: jobs/commits is the mean size of a group commit.
+func (db *DB) CommitStats() (commits, jobs int64) {
+	return db.commits.commits.Load(), db.commits.jobs.Load()
 }
 
 // submit queues fn as a write transaction and waits for the commit that holds it.

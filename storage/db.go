@@ -111,7 +111,7 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 // txExec runs a write inside tx, through its statement prepared at Open if it is a hot one.
 func (db *DB) txExec(ctx context.Context, tx *txConn, query string, args ...any) (sql.Result, error) {
 	if s, ok := db.writes[query]; ok {
-		return tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+		return tx.StmtContext(ctx, s).ExecContext(context.WithoutCancel(ctx), args...)
 	}
 	return tx.ExecContext(ctx, query, args...)
 }
@@ -165,15 +165,16 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		"_foreign_keys": {"on"},
 		"_synchronous":  {"NORMAL"},
 	}
-	// synchronous=FULL: each commit fsyncs the log before it returns, so an acknowledged write
-	// survives a power loss; group commit shares that fsync among the writes waiting for it.
+	// Durability: the write connection runs with synchronous=NORMAL, and the committer fsyncs
+	// the write-ahead log itself after each commit, before it answers the writes the commit
+	// held (see commit.go): what synchronous=FULL would do, but outside the write lock, so the
+	// next batch is written while this one is flushed.
 	// secure_delete: what is deleted or overwritten (an unshared note's plain text, a deleted
 	// draft) is zeroed in the file, not left in free pages.
 	writeParams := url.Values{"_txlock": {"immediate"}, "_secure_delete": {"on"}}
 	for k, v := range params {
 		writeParams[k] = v
 	}
-	writeParams.Set("_synchronous", "FULL")
 	write := sql.OpenDB(newConnector("file:"+path+"?"+writeParams.Encode(), writeCacheKiB))
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)

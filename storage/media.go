@@ -26,53 +26,61 @@ func (db *DB) CreateTemp() (*os.File, error) {
 
 // SaveMedia moves the file at tmpPath (written and fsynced by the caller) into the media
 // folder as m.Name and records it. If a file with that name exists already (the same bytes
-// were uploaded before), the temp file is removed and the existing record returned. The row
-// and the file exist together or not at all: the rename is made durable (the folder fsynced)
-// before the row commits, and a crash between the rename and the commit leaves an orphan that
-// SweepFiles removes.
+// were uploaded before), the temp file is removed and the existing record returned. The file
+// is moved into place and the folder fsynced before the row is written, outside the write
+// transaction (so the fsync holds up no other write); a crash, or a failure, between the two
+// leaves a file without a row, which is removed here or by SweepFiles at the next start.
 func (db *DB) SaveMedia(ctx context.Context, m *micropubd.Media, tmpPath string) (*micropubd.Media, error) {
 	defer os.Remove(tmpPath) // a no-op once renamed
 	if !validMediaName(m.Name) {
 		return nil, fmt.Errorf("media name %q is not a plain file name", m.Name)
 	}
+	if existing, err := db.MediaByName(ctx, m.Name); err == nil {
+		// The same bytes were stored before, perhaps by a commit not yet flushed: answer once
+		// an (empty) write of our own is on disk, as every write is answered.
+		if err := db.inTx(ctx, func(*txConn) error { return nil }); err != nil {
+			return nil, err
+		}
+		return existing, nil
+	}
+	final := db.mediaPath(m.Name)
+	if err := os.Rename(tmpPath, final); err != nil {
+		return nil, fmt.Errorf("move upload into place: %w", noSpace(err))
+	}
 	var saved *micropubd.Media
-	err := db.inTx(ctx, func(tx *txConn) error {
-		existing, err := scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE name = ?`, m.Name))
-		if err == nil {
-			saved = existing
-			return nil
-		}
-		if !errors.Is(err, micropubd.ErrNotFound) {
-			return err
-		}
-		created := m.Created
-		if created.IsZero() {
-			created = time.Now()
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO media (name, mime_type, size, width, height, alt, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, m.Name, m.MIMEType, m.Size, m.Width, m.Height, m.Alt, created.UnixNano())
-		if err != nil {
-			return fmt.Errorf("insert media: %w", err)
-		}
-		final := db.mediaPath(m.Name)
-		if err := os.Rename(tmpPath, final); err != nil {
-			return fmt.Errorf("move upload into place: %w", noSpace(err))
-		}
-		if err := syncDir(filepath.Dir(final)); err != nil {
-			return err
-		}
-		cp := *m
-		cp.ID, _ = res.LastInsertId()
-		cp.Created = created.UTC()
-		saved = &cp
-		return nil
-	})
-	if err != nil {
-		if saved == nil {
-			// The rename may have happened before a failed commit.
-			if _, statErr := db.MediaByName(ctx, m.Name); errors.Is(statErr, micropubd.ErrNotFound) {
-				os.Remove(db.mediaPath(m.Name))
+	err := syncDir(filepath.Dir(final))
+	if err == nil {
+		err = db.inTx(ctx, func(tx *txConn) error {
+			existing, err := scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE name = ?`, m.Name))
+			if err == nil {
+				saved = existing // the same bytes, uploaded at the same moment
+				return nil
 			}
+			if !errors.Is(err, micropubd.ErrNotFound) {
+				return err
+			}
+			if _, err := os.Stat(final); err != nil {
+				return fmt.Errorf("the upload was removed before it was recorded: %w", err)
+			}
+			created := m.Created
+			if created.IsZero() {
+				created = time.Now()
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO media (name, mime_type, size, width, height, alt, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, m.Name, m.MIMEType, m.Size, m.Width, m.Height, m.Alt, created.UnixNano())
+			if err != nil {
+				return fmt.Errorf("insert media: %w", err)
+			}
+			cp := *m
+			cp.ID, _ = res.LastInsertId()
+			cp.Created = created.UTC()
+			saved = &cp
+			return nil
+		})
+	}
+	if err != nil {
+		if _, statErr := db.MediaByName(ctx, m.Name); errors.Is(statErr, micropubd.ErrNotFound) {
+			os.Remove(final)
 		}
 		return nil, err
 	}
