@@ -62,9 +62,8 @@ func newHTTPServer(handler http.Handler, lim httpLimits, mediaPrefix string, log
 // trickled at a byte a second is cut off after the grace, whatever its kind.
 func paced(h http.Handler, lim httpLimits, mediaPrefix string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		switch {
-		case r.Method == http.MethodPost && mt == "multipart/form-data":
+		case r.Method == http.MethodPost && isMultipart(r.Header.Get("Content-Type")):
 			p := newPacer(w, lim)
 			r.Body = &pacedBody{ReadCloser: r.Body, p: p}
 		case (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.Path, mediaPrefix):
@@ -72,6 +71,14 @@ func paced(h http.Handler, lim httpLimits, mediaPrefix string) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+func isMultipart(contentType string) bool {
+	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "multipart/") {
+		return false // the common case, without parsing
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	return mt == "multipart/form-data"
 }
 
 // pacer moves a connection's deadlines along as bytes pass: after n bytes, the transfer has

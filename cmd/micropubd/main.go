@@ -11,6 +11,7 @@
 //	micropubd notes export NOTEBOOK DIR | import DIR [--notebook NAME_OR_ID]
 //	micropubd backup --data DIR --out FILE.tar.gz | restore --data DIR --in FILE.tar.gz
 //	micropubd export --data DIR --out FOLDER | import --data DIR --in FOLDER [--url NEWURL]
+//	micropubd bench [--prefill N] [--clients 32] [--duration 5s] [--ops LIST] [--target URL --token T]
 //	micropubd version
 package main
 
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return export(ctx, args, stdout, stderr)
 	case "import":
 		return importSite(ctx, args, stdout, stderr)
+	case "bench":
+		return benchCommand(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "micropubd", version)
 		return nil
@@ -86,6 +89,9 @@ const usage = `Usage:
                               new folder: --data DIR --out FOLDER
   micropubd import [flags]    an export into a site without posts, URLs kept (or moved to --url):
                               --data DIR --in FOLDER [--url NEWURL]
+  micropubd bench [flags]     load test: start a server (or --target one), fill its archive
+                              (--prefill N), drive clients over each operation, print rates,
+                              latencies, errors and the server's memory
   micropubd version           print the version
   micropubd help              print this
 Run "micropubd COMMAND -h" for the flags of a command.
