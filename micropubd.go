@@ -16,4 +16,7 @@ var (
 	ErrInvalidToken = errors.New("invalid token")
 	// ErrBusy means the database could not do it now (readers in the way); try again later.
 	ErrBusy = errors.New("database busy")
+	// ErrNoSpace means a write failed because the disk (or the user's quota) is full: nothing
+	// was saved, reads still work, and writes work again once space is freed.
+	ErrNoSpace = errors.New("no space left on the disk")
 )

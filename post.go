@@ -101,3 +101,34 @@ func (p Properties) First(name string) string {
 	}
 	return ""
 }
+
+// EachText calls fn with every text value of p and of the objects nested in it, with the name
+// of its property ({"value": url, "alt": ...} gives its value).
+func (p Properties) EachText(fn func(name, s string)) {
+	var walk func(name string, v any)
+	walk = func(name string, v any) {
+		switch x := v.(type) {
+		case string:
+			fn(name, x)
+		case map[string]any:
+			if _, ok := x["type"]; ok {
+				nested, _ := x["properties"].(map[string]any)
+				for k, list := range nested {
+					values, _ := list.([]any)
+					for _, y := range values {
+						walk(k, y)
+					}
+				}
+				return
+			}
+			if s, ok := x["value"].(string); ok {
+				fn(name, s)
+			}
+		}
+	}
+	for name, vals := range p {
+		for _, v := range vals {
+			walk(name, v)
+		}
+	}
+}

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Load test: micropubd against the shared benchmark floor (a bare net/http + SQLite server), in
-# the same run, so the figures read as ratios. Needs wrk (apt-get install -y wrk).
-# Usage: bench/load.sh [seconds] [path to the shared bench folder]
+# the same run, alternating floor and micropubd (A B A B ...) and quoting the median of each,
+# so the figures read as ratios. Both archives are filled to the same size first (micropubd's
+# through its storage layer, with micropubd bench --prefill). Needs wrk (apt-get install -y wrk).
+#
+# Usage: bench/load.sh [seconds per run] [posts in the archive] [rounds] [path to the shared bench folder]
+#   bench/load.sh 8 100000 3
 set -euo pipefail
 secs=${1:-8}
+posts=${2:-10}
+rounds=${3:-3}
 here=$(cd "$(dirname "$0")" && pwd)
-shared=${2:-$here/../../shared/bench}
+shared=${4:-$here/../../shared/bench}
 command -v wrk >/dev/null || { echo "load.sh needs wrk: apt-get install -y wrk" >&2; exit 1; }
 work=$(mktemp -d)
 pids=()
@@ -15,24 +21,52 @@ trap cleanup EXIT
 (cd "$here/.." && go build -o "$work/micropubd" ./cmd/micropubd)
 (cd "$shared/baseline" && go build -o "$work/baseline" .)
 
+"$work/micropubd" bench --data "$work/data" --prefill "$posts" --prefill-only
 port=18931
-"$work/baseline" "$work/b.db" 127.0.0.1:18930 & pids+=($!)
+start=$(date +%s%N)
 "$work/micropubd" serve --addr 127.0.0.1:$port --data "$work/data" --url http://127.0.0.1:$port/ --log-level warn & pids+=($!)
-sleep 1
-TOKEN=$("$work/micropubd" token --data "$work/data" --url http://127.0.0.1:$port/ --scope create | tail -1)
+mpd_pid=$!
+until curl -s -o /dev/null http://127.0.0.1:$port/; do sleep 0.005; done
+startup_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+"$work/baseline" "$work/b.db" 127.0.0.1:18930 "$posts" & pids+=($!)
+until curl -s -o /dev/null http://127.0.0.1:18930/p/1; do sleep 0.1; done
+TOKEN=$("$work/micropubd" token --data "$work/data" --scope create | tail -1)
 export TOKEN
 curl -s -o /dev/null -X POST -d 'content=seed' http://127.0.0.1:18930/micropub
 post=$(curl -s -D - -o /dev/null http://127.0.0.1:$port/micropub -H "Authorization: Bearer $TOKEN" -d 'h=entry&content=Seed+post' | awk 'tolower($1)=="location:" {print $2}' | tr -d '\r')
 
-rate() { awk '/Requests\/sec/ {print $2}'; }
-base_creates=$(wrk -t2 -c32 -d${secs}s -s "$shared/post.lua" http://127.0.0.1:18930/micropub | rate)
-ours_creates=$(wrk -t2 -c32 -d${secs}s -s "$shared/post.lua" http://127.0.0.1:$port/micropub | rate)
-base_gets=$(wrk -t2 -c32 -d${secs}s http://127.0.0.1:18930/p/1 | rate)
-ours_gets=$(wrk -t2 -c32 -d${secs}s "$post" | rate)
-ours_home=$(wrk -t2 -c32 -d${secs}s http://127.0.0.1:$port/ | rate)
+# run NAME URL [wrk args]: one wrk run; prints requests/s and p99 (ms), and counts non-2xx/3xx.
+run() {
+	local out
+	out=$(wrk -t2 -c32 -d"${secs}s" --latency "${@:2}")
+	local rate p99 bad
+	rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+	p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' <<<"$out")
+	bad=$(awk '/Non-2xx or 3xx responses/ {print $5}' <<<"$out")
+	echo "$1 $rate $p99 ${bad:-0}" >>"$work/results"
+}
 
+for r in $(seq "$rounds"); do
+	run floor-create -s "$shared/post.lua" http://127.0.0.1:18930/micropub
+	run create -s "$shared/post.lua" http://127.0.0.1:$port/micropub
+	run floor-get http://127.0.0.1:18930/p/1
+	run permalink "$post"
+	run floor-get http://127.0.0.1:18930/p/1
+	run homepage http://127.0.0.1:$port/
+done
+
+median() { grep "^$1 " "$work/results" | awk -v c="$2" '{print $c}' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-printf '%-28s %12s %12s %8s\n' "" "baseline/s" "micropubd/s" "ratio"
-printf '%-28s %12s %12s %8s\n' "create (form, token, SQLite)" "$base_creates" "$ours_creates" "$(ratio "$ours_creates" "$base_creates")"
-printf '%-28s %12s %12s %8s\n' "GET permalink page" "$base_gets" "$ours_gets" "$(ratio "$ours_gets" "$base_gets")"
-printf '%-28s %12s %12s %8s\n' "GET homepage (20 posts)" "-" "$ours_home" "-"
+printf 'archive: %s posts; wrk -t2 -c32 -d%ss; median of %s rounds, floor and micropubd alternating\n' "$posts" "$secs" "$rounds"
+printf '%-26s %12s %12s %8s %10s %8s\n' "" "floor/s" "micropubd/s" "ratio" "p99 ms" "errors"
+line() { # name floor-name
+	local ours base
+	ours=$(median "$1" 2); base=$(median "$2" 2)
+	printf '%-26s %12s %12s %8s %10s %8s\n' "$3" "$base" "$ours" "$(ratio "$ours" "$base")" "$(median "$1" 3)" \
+		"$(grep "^$1 " "$work/results" | awk '{s+=$4} END {print s}')"
+}
+line create floor-create "create (form, durable)"
+line permalink floor-get "permalink GET"
+line homepage floor-get "homepage GET"
+printf 'micropubd start-up to its first answer: %s ms; resident memory now %s kB, at most %s kB\n' "$startup_ms" \
+	"$(awk '/VmRSS/ {print $2}' /proc/$mpd_pid/status)" "$(awk '/VmHWM/ {print $2}' /proc/$mpd_pid/status)"

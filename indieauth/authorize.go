@@ -319,6 +319,12 @@ func (s *Server) grantFailed(w http.ResponseWriter, r *http.Request, err error) 
 		oauthError(w, ge.status, ge.code, ge.description)
 		return
 	}
+	if errors.Is(err, micropubd.ErrNoSpace) {
+		s.log.WarnContext(r.Context(), "token request refused: the disk is full", "err", err)
+		oauthError(w, http.StatusInsufficientStorage, "insufficient_storage",
+			"the server's disk is full, so no token was issued; try again once space is freed on the server")
+		return
+	}
 	s.log.ErrorContext(r.Context(), "token request failed", "err", err)
 	oauthError(w, http.StatusInternalServerError, "server_error", "the server failed to handle the request")
 }

@@ -29,23 +29,38 @@ func bearerOf(header string) string {
 	return strings.TrimSpace(token)
 }
 
-// headerToken returns the request's Authorization header, its Bearer token verified if there is
-// one, so that a POST with a bad header token is refused before its body (perhaps a large
-// upload) is read.
-func headerToken(r *http.Request, v TokenVerifier) (string, error) {
-	header := r.Header.Get("Authorization")
-	if bearerOf(header) != "" {
-		if _, err := authenticate(r.Context(), v, header, ""); err != nil {
-			return "", err
+// credentials are a request's Authorization header and, once verified, the Bearer token it
+// carries: a request's token is looked up once, however many steps need it.
+type credentials struct {
+	header string
+	token  *micropubd.Token
+}
+
+// headerOf returns the request's credentials, unverified.
+func headerOf(r *http.Request) credentials {
+	return credentials{header: r.Header.Get("Authorization")}
+}
+
+// headerToken returns the request's credentials, its Bearer token verified if there is one,
+// so that a POST with a bad header token is refused before its body (perhaps a large upload)
+// is read.
+func headerToken(r *http.Request, v TokenVerifier) (credentials, error) {
+	c := headerOf(r)
+	if bearerOf(c.header) != "" {
+		t, err := authenticate(r.Context(), v, c, "")
+		if err != nil {
+			return credentials{}, err
 		}
+		c.token = t
 	}
-	return header, nil
+	return c, nil
 }
 
 // authenticate verifies the token of a request that may carry it in its Authorization header
 // (given whole), its body, or both (Quill sends it twice); two different tokens are a malformed
-// request.
-func authenticate(ctx context.Context, v TokenVerifier, header, body string) (*micropubd.Token, error) {
+// request. A header token verified before is not looked up again.
+func authenticate(ctx context.Context, v TokenVerifier, c credentials, body string) (*micropubd.Token, error) {
+	header := c.header
 	bearer := bearerOf(header)
 	token := bearer
 	switch {
@@ -63,6 +78,9 @@ func authenticate(ctx context.Context, v TokenVerifier, header, body string) (*m
 	if token == "" {
 		return nil, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
 			Description: "no access token: send it in an Authorization: Bearer header or an access_token field"}
+	}
+	if token == bearer && c.token != nil {
+		return c.token, nil
 	}
 	t, err := v.Verify(ctx, token)
 	if errors.Is(err, micropubd.ErrInvalidToken) {

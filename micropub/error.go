@@ -8,7 +8,20 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"syscall"
+
+	"github.com/micropubd/micropubd"
 )
+
+// fileError marks a failure of the server's own file (writing an upload to its temp file),
+// not of the client's request: it is never shown to the client, whose answer is a 507 when
+// the disk is full and a 500 otherwise.
+func fileError(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %w", micropubd.ErrNoSpace, err)
+	}
+	return fmt.Errorf("write upload: %w", err)
+}
 
 // Error codes the Micropub Recommendation names, plus the OAuth ones its clients understand.
 const (
@@ -21,7 +34,13 @@ const (
 	CodeTooLarge          = "request_too_large"
 	CodeUnsupportedType   = "unsupported_media_type"
 	CodeServerError       = "server_error"
+	// CodeInsufficientStorage answers a write the server's disk had no room for (507).
+	CodeInsufficientStorage = "insufficient_storage"
 )
+
+// NoSpaceDescription says what a 507 means, naming nothing of the server's files.
+const NoSpaceDescription = "the server's disk is full, so nothing was saved; reading still works, " +
+	"and writing will again as soon as space is freed on the server"
 
 // Error is an answer to a request that failed: an HTTP status, a code and a description for people.
 type Error struct {
@@ -48,7 +67,11 @@ func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, 
 // writeError answers with err as JSON; errors that are not *Error are logged and hidden as 500.
 func writeError(w http.ResponseWriter, err error) {
 	var e *Error
-	if !errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
+	case errors.Is(err, micropubd.ErrNoSpace):
+		e = &Error{Status: http.StatusInsufficientStorage, Code: CodeInsufficientStorage, Description: NoSpaceDescription}
+	default:
 		e = &Error{Status: http.StatusInternalServerError, Code: CodeServerError, Description: "the server failed to handle the request"}
 	}
 	switch e.Code {

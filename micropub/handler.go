@@ -79,7 +79,11 @@ func orDefault(log *slog.Logger) *slog.Logger {
 // went away, which is no failure of the server).
 func failRequest(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
-	if !errors.As(err, &e) && r.Context().Err() == nil {
+	switch {
+	case errors.As(err, &e) || r.Context().Err() != nil:
+	case errors.Is(err, micropubd.ErrNoSpace):
+		log.WarnContext(r.Context(), "write refused: the disk is full", "path", r.URL.Path, "method", r.Method, "err", err)
+	default:
 		log.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "method", r.Method, "err", err)
 	}
 	writeError(w, err)
@@ -92,12 +96,12 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	if session && h.Forms != nil && wantsHTML(r) {
 		fail = func(w http.ResponseWriter, r *http.Request, err error) { h.Forms.Failed(w, r, err, nil) }
 	}
-	header, err := headerToken(r, h.Tokens)
+	creds, err := headerToken(r, h.Tokens)
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
-	req, err := ParseRequest(w, r, h.Limits, &uploadAuthorizer{h: h, r: r, header: header, session: session})
+	req, err := ParseRequest(w, r, h.Limits, &uploadAuthorizer{h: h, r: r, creds: creds, session: session})
 	if err != nil {
 		fail(w, r, err)
 		return
@@ -113,7 +117,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		token = sessionToken(h.Posts.BaseURL.String())
-	} else if token, err = authenticate(ctx, h.Tokens, header, req.AccessToken); err != nil {
+	} else if token, err = authenticate(ctx, h.Tokens, creds, req.AccessToken); err != nil {
 		fail(w, r, err)
 		return
 	}
@@ -232,7 +236,7 @@ func (h *Handler) rememberAlt(r *http.Request, p *micropubd.Post) {
 type uploadAuthorizer struct {
 	h       *Handler
 	r       *http.Request
-	header  string
+	creds   credentials
 	session bool // the owner's pages: the csrf field before the files stands for the token
 	token   *micropubd.Token
 }
@@ -246,11 +250,11 @@ func (u *uploadAuthorizer) ReceiveFile(r io.Reader, fields map[string][]string) 
 		u.token = sessionToken(u.h.Posts.BaseURL.String())
 	}
 	if u.token == nil {
-		if u.header == "" && bodyToken == "" {
+		if u.creds.header == "" && bodyToken == "" {
 			return nil, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
 				Description: "no access token before the files: send it in an Authorization: Bearer header, or as an access_token field before the files"}
 		}
-		t, err := authenticate(u.r.Context(), u.h.Tokens, u.header, bodyToken)
+		t, err := authenticate(u.r.Context(), u.h.Tokens, u.creds, bodyToken)
 		if err != nil {
 			return nil, err
 		}

@@ -154,9 +154,13 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 		return nil, err
 	}
 	u := &Upload{tmp: tmp, Media: micropubd.Media{MIMEType: mimeType}}
-	size, err := io.Copy(tmp, io.MultiReader(bytes.NewReader(head), io.LimitReader(r, maxSize+1-int64(n))))
+	size, err := io.Copy(fileWriter{tmp}, io.MultiReader(bytes.NewReader(head), io.LimitReader(r, maxSize+1-int64(n))))
 	if err != nil {
 		u.Discard()
+		var fe writeFailed
+		if errors.As(err, &fe) {
+			return nil, fileError(fe.err)
+		}
 		return nil, readError(err, maxSize)
 	}
 	if size > maxSize {
@@ -166,17 +170,21 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 	if mimeType == "image/jpeg" && !s.KeepLocation {
 		if _, err := stripJPEGLocation(tmp, size); err != nil {
 			u.Discard()
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				return nil, fileError(err)
+			}
 			return nil, errInvalid("the JPEG file is malformed: %v", err)
 		}
 	}
 	hash := sha256.New()
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		u.Discard()
-		return nil, err
+		return nil, fileError(err)
 	}
 	if _, err := io.Copy(hash, tmp); err != nil {
 		u.Discard()
-		return nil, fmt.Errorf("hash upload: %w", err)
+		return nil, fileError(err)
 	}
 	u.Media.Name = hex.EncodeToString(hash.Sum(nil))[:40] + ext
 	u.Media.Size = size
@@ -198,10 +206,10 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 func (s *MediaService) Commit(ctx context.Context, u *Upload) (*micropubd.Media, error) {
 	defer u.Discard() // removes the temp file if it was not moved into place
 	if err := u.tmp.Sync(); err != nil {
-		return nil, fmt.Errorf("write upload: %w", err)
+		return nil, fileError(err)
 	}
 	if err := u.tmp.Close(); err != nil {
-		return nil, fmt.Errorf("write upload: %w", err)
+		return nil, fileError(err)
 	}
 	m := u.Media
 	if s.Now != nil {
@@ -261,6 +269,22 @@ func (s *MediaService) saveCopies(ctx context.Context, original *micropubd.Media
 		}
 	}
 	return nil
+}
+
+// fileWriter tells the failures of writing the server's temp file apart from those of reading
+// the request: io.Copy returns either.
+type fileWriter struct{ f *os.File }
+
+type writeFailed struct{ err error }
+
+func (e writeFailed) Error() string { return e.err.Error() }
+
+func (w fileWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil {
+		err = writeFailed{err}
+	}
+	return n, err
 }
 
 // readError turns a failed read of a multipart request body into an answer: 413 when the body

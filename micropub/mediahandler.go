@@ -72,12 +72,12 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 	if html {
 		fail = func(w http.ResponseWriter, r *http.Request, err error) { h.Forms.Failed(w, r, err, nil) }
 	}
-	header, err := headerToken(r, h.Tokens)
+	creds, err := headerToken(r, h.Tokens)
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
-	req, err := h.readRequest(w, r, header, session)
+	req, err := h.readRequest(w, r, creds, session)
 	if err != nil {
 		fail(w, r, err)
 		return
@@ -92,7 +92,7 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		token = sessionToken(h.Site.String())
-	} else if token, err = authenticate(ctx, h.Tokens, header, req.accessToken); err != nil {
+	} else if token, err = authenticate(ctx, h.Tokens, creds, req.accessToken); err != nil {
 		fail(w, r, err)
 		return
 	}
@@ -158,7 +158,7 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 // file next to the media folder), or a form-encoded or JSON action (delete, or update of the alt
 // text). The action, url and alt may come in the query string instead of the body, with the
 // body empty, as the Micro.blog app sends them.
-func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request, header string, session bool) (*mediaRequest, error) {
+func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request, creds credentials, session bool) (*mediaRequest, error) {
 	limits := h.Limits.withDefaults()
 	query := actionQuery(r)
 	contentType := r.Header.Get("Content-Type")
@@ -173,7 +173,7 @@ func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request, heade
 	switch mediaType {
 	case "multipart/form-data":
 		r.Body = http.MaxBytesReader(w, r.Body, limits.Upload+fieldLimit)
-		req, err = h.readMultipart(r, header, session)
+		req, err = h.readMultipart(r, creds, session)
 	case "application/x-www-form-urlencoded", "application/json":
 		req, err = readMediaAction(w, r, mediaType, limits.Body, query.Has("action"))
 	default:
@@ -230,12 +230,14 @@ func readMediaAction(w http.ResponseWriter, r *http.Request, mediaType string, l
 
 // readMultipart streams the parts; the token (header, or an access_token part before the file)
 // is checked before the file is received, so no one without one can make the server store bytes.
-func (h *MediaHandler) readMultipart(r *http.Request, header string, session bool) (*mediaRequest, error) {
+func (h *MediaHandler) readMultipart(r *http.Request, creds credentials, session bool) (*mediaRequest, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, errInvalid("the multipart body is malformed: %v", err)
 	}
 	req := &mediaRequest{}
+	limits := h.Limits.withDefaults()
+	text := int64(0) // bytes of the parts that are not the file, held to the body limit in all
 	fail := func(err error) (*mediaRequest, error) {
 		if req.upload != nil {
 			req.upload.Discard()
@@ -248,7 +250,7 @@ func (h *MediaHandler) readMultipart(r *http.Request, header string, session boo
 			break
 		}
 		if err != nil {
-			return fail(readError(err, h.Limits.withDefaults().Upload))
+			return fail(readError(err, limits.Upload))
 		}
 		name := part.FormName()
 		if name == "file" || name == "file[]" || (part.FileName() != "" && req.upload == nil) {
@@ -260,11 +262,11 @@ func (h *MediaHandler) readMultipart(r *http.Request, header string, session boo
 					return fail(err)
 				}
 			} else {
-				if header == "" && req.accessToken == "" {
+				if creds.header == "" && req.accessToken == "" {
 					return fail(&Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
 						Description: "no access token before the file: send it in an Authorization: Bearer header, or as an access_token field before the file"})
 				}
-				token, err := authenticate(r.Context(), h.Tokens, header, req.accessToken)
+				token, err := authenticate(r.Context(), h.Tokens, creds, req.accessToken)
 				if err != nil {
 					return fail(err)
 				}
@@ -279,9 +281,13 @@ func (h *MediaHandler) readMultipart(r *http.Request, header string, session boo
 			req.upload = u
 			continue
 		}
-		value, err := io.ReadAll(io.LimitReader(part, fieldLimit+1))
+		value, err := io.ReadAll(io.LimitReader(part, min(fieldLimit, limits.Body-text)+1))
 		if err != nil {
-			return fail(readError(err, h.Limits.withDefaults().Upload))
+			return fail(readError(err, limits.Upload))
+		}
+		text += int64(len(value))
+		if text > limits.Body {
+			return fail(errTooLarge("the fields of the request beside the file", limits.Body, bodyLimitFlag))
 		}
 		if len(value) > fieldLimit {
 			return fail(errInvalid("the field %q is too long", name))
@@ -343,7 +349,7 @@ func (h *MediaHandler) delete(ctx context.Context, rawURL string) error {
 func (h *MediaHandler) serveQuery(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	if _, err := authenticate(ctx, h.Tokens, r.Header.Get("Authorization"), q.Get("access_token")); err != nil {
+	if _, err := authenticate(ctx, h.Tokens, headerOf(r), q.Get("access_token")); err != nil {
 		h.fail(w, r, err)
 		return
 	}

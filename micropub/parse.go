@@ -28,6 +28,58 @@ type Limits struct {
 	Upload int64
 }
 
+// Limits on the shape of a post, whatever the request's encoding: they keep one post from
+// costing every later reader (a page with 100,000 categories, objects nested hundreds deep)
+// more than any real post does.
+const (
+	// MaxProperties is the most properties a post, and each object nested in it, may have.
+	MaxProperties = 100
+	// MaxValues is the most values one property may have.
+	MaxValues = 256
+	// MaxDepth is how deep objects may nest in a post: an h-card in an h-cite in a post is 2.
+	MaxDepth = 32
+)
+
+// errTooDeep is the answer to objects nested beyond MaxDepth.
+func errTooDeep() *Error {
+	return errInvalid("objects are nested more than %d levels deep; the limit is %d", MaxDepth, MaxDepth)
+}
+
+// CheckShape checks props against MaxProperties, MaxValues and MaxDepth.
+func CheckShape(props micropubd.Properties) error { return checkShape(props, "the post", 0) }
+
+func checkShape(props micropubd.Properties, what string, depth int) error {
+	if depth > MaxDepth {
+		return errTooDeep()
+	}
+	if len(props) > MaxProperties {
+		return errInvalid("%s has %d properties; the limit is %d properties per post and per nested object", what, len(props), MaxProperties)
+	}
+	for name, vals := range props {
+		if len(vals) > MaxValues {
+			return errInvalid("%s has %d values; the limit is %d values per property", name, len(vals), MaxValues)
+		}
+		for _, v := range vals {
+			obj, ok := v.(map[string]any)
+			if !ok {
+				continue
+			}
+			nested, ok := obj["properties"].(map[string]any)
+			if !ok {
+				continue
+			}
+			inner := make(micropubd.Properties, len(nested))
+			for k, list := range nested {
+				inner[k], _ = list.([]any)
+			}
+			if err := checkShape(inner, "an object in "+name, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // DefaultLimits are used where a Limits value is zero.
 var DefaultLimits = Limits{Body: 1 << 20, Upload: 100 << 20}
 
@@ -170,10 +222,9 @@ func readMultipart(r *http.Request, limits Limits, files FileReceiver) (map[stri
 			return fail(readError(err, limits.Upload))
 		}
 		name := part.FormName()
-		if name == "" {
-			continue
-		}
-		if part.FileName() == "" {
+		if name == "" || part.FileName() == "" {
+			// Text fields, and parts without a name (read only to be skipped), count against
+			// the body limit: a stream of nameless parts is no way round it.
 			data, err := io.ReadAll(io.LimitReader(part, limits.Body-text+1))
 			if err != nil {
 				return fail(readError(err, limits.Upload))
@@ -182,7 +233,9 @@ func readMultipart(r *http.Request, limits Limits, files FileReceiver) (map[stri
 			if text > limits.Body {
 				return fail(errTooLarge("the text fields of the request", limits.Body, bodyLimitFlag))
 			}
-			values[name] = append(values[name], string(data))
+			if name != "" {
+				values[name] = append(values[name], string(data))
+			}
 			continue
 		}
 		prop, path, err := splitFieldName(name)
@@ -495,6 +548,10 @@ func splitFieldName(key string) (string, []string, error) {
 	}
 	var path []string
 	for rest != "" {
+		if len(path) >= 2*MaxDepth+1 {
+			// Each level of a nested object takes two brackets: [properties][name].
+			return "", nil, errTooDeep()
+		}
 		if rest[0] != '[' {
 			return "", nil, errInvalid("the field name %q is malformed", key)
 		}
@@ -785,8 +842,15 @@ func propertyValues(name string, raw any, lenient bool) ([]any, error) {
 		}
 		list = []any{raw}
 	}
+	if len(list) > MaxValues {
+		return nil, errInvalid("%s has %d values; the limit is %d values per property", name, len(list), MaxValues)
+	}
 	for _, v := range list {
-		if err := checkValue(v); err != nil {
+		if err := checkValue(v, 1); err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				return nil, e
+			}
 			return nil, errInvalid("%q: %v", name, err)
 		}
 	}
@@ -794,12 +858,16 @@ func propertyValues(name string, raw any, lenient bool) ([]any, error) {
 }
 
 // checkValue accepts what microformats2 JSON allows in a property list: strings, numbers,
-// booleans and objects (nested items, {"html": ...}, {"value": ..., "alt": ...}).
-func checkValue(v any) error {
+// booleans and objects (nested items, {"html": ...}, {"value": ..., "alt": ...}), the objects
+// nested at most MaxDepth deep; depth is that of v.
+func checkValue(v any, depth int) error {
 	switch v := v.(type) {
 	case string, json.Number, bool:
 		return nil
 	case map[string]any:
+		if depth > MaxDepth {
+			return errTooDeep()
+		}
 		if len(v) == 0 {
 			return errors.New("an object value is empty")
 		}
@@ -818,7 +886,7 @@ func checkValue(v any) error {
 			switch inner := inner.(type) {
 			case []any:
 				for _, x := range inner {
-					if err := checkValue(x); err != nil {
+					if err := checkValue(x, depth+1); err != nil {
 						return err
 					}
 				}
@@ -829,13 +897,13 @@ func checkValue(v any) error {
 						return fmt.Errorf("nested property %q must be a list", k)
 					}
 					for _, y := range list {
-						if err := checkValue(y); err != nil {
+						if err := checkValue(y, depth+1); err != nil {
 							return err
 						}
 					}
 				}
 			default:
-				if err := checkValue(inner); err != nil {
+				if err := checkValue(inner, depth+1); err != nil {
 					return err
 				}
 			}

@@ -22,7 +22,7 @@ const (
 func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	token, err := authenticate(ctx, h.Tokens, r.Header.Get("Authorization"), q.Get("access_token"))
+	token, err := authenticate(ctx, h.Tokens, headerOf(r), q.Get("access_token"))
 	if err != nil {
 		h.fail(w, r, err)
 		return

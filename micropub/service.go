@@ -152,6 +152,9 @@ func (s *Service) Create(ctx context.Context, req *Request, opts CreateOptions) 
 		Type:       strings.TrimPrefix(req.Type[0], "h-"),
 		Properties: cloneProperties(req.Properties),
 	}
+	if err := CheckShape(p.Properties); err != nil {
+		return nil, err
+	}
 	if err := applyPhotoAlt(p.Properties, req.Commands["mp-photo-alt"]); err != nil {
 		return nil, err
 	}
@@ -207,6 +210,25 @@ func (s *Service) Create(ctx context.Context, req *Request, opts CreateOptions) 
 	}
 }
 
+// Prepare checks a post brought from elsewhere (an import) as Create checks a new one, and sets
+// the columns derived from its properties. An erased post (a tombstone without properties)
+// keeps the columns it has.
+func (s *Service) Prepare(p *micropubd.Post) error {
+	if len(p.Properties) == 0 {
+		if !p.IsDeleted() {
+			return errInvalid("a post without properties must be deleted")
+		}
+		return nil
+	}
+	if !Rendered(p.Type) {
+		return errInvalid("h-%s is not a type this site publishes: send %s", p.Type, renderedTypes)
+	}
+	if err := CheckShape(p.Properties); err != nil {
+		return err
+	}
+	return s.derive(p)
+}
+
 // UpdateResult says what an update did.
 type UpdateResult struct {
 	Post *micropubd.Post
@@ -244,6 +266,9 @@ func (s *Service) Update(ctx context.Context, req *Request) (*UpdateResult, erro
 			return errInvalid("the post %s is deleted; undelete it first", req.URL)
 		}
 		props := applyOperations(p.Properties, req)
+		if err := CheckShape(props); err != nil {
+			return err
+		}
 		// A form sends every field: a default restated (post-status published, visibility
 		// public) for a post that never said it is no change.
 		for name, def := range map[string]string{"post-status": micropubd.StatusPublished, "visibility": micropubd.VisibilityPublic} {

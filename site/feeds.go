@@ -123,7 +123,7 @@ func (h *Handler) buildFeed(ctx context.Context, tag string, posts []*micropubd.
 		f.Description = "Posts by " + h.cfg.Name + " tagged " + tag
 		f.HomeURL = h.tagURL(tag)
 	}
-	views := h.views(ctx, true)
+	views := h.views(ctx, true, posts)
 	for _, p := range posts {
 		v := views.post(p)
 		item := feed.Item{URL: v.URL, Published: postTime(p, "published", p.Published), Summary: v.SummaryText}

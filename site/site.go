@@ -50,9 +50,13 @@ type Posts interface {
 	ListTagged(ctx context.Context, category string, limit, offset int) ([]*micropubd.Post, error)
 	ListedPosts(ctx context.Context, limit int, fn func(path string, published, updated time.Time) error) error
 	SiteChanged(ctx context.Context) (time.Time, error)
-	MediaByName(ctx context.Context, name string) (*micropubd.Media, error)
-	MediaVariants(ctx context.Context, id int64) ([]*micropubd.Media, error)
+	// PostsByPaths and MediaByNames find many in one query: a page looks up what its posts
+	// point at once, not once per value.
+	PostsByPaths(ctx context.Context, paths []string) (map[string]*micropubd.Post, error)
+	MediaByNames(ctx context.Context, names []string) (map[string]*micropubd.Media, error)
+	MediaVariantsOf(ctx context.Context, ids []int64) (map[int64][]*micropubd.Media, error)
 	SentWebmentions(ctx context.Context, postID int64) ([]*micropubd.WebmentionSend, error)
+	SentWebmentionsOf(ctx context.Context, postIDs []int64) (map[int64][]*micropubd.WebmentionSend, error)
 }
 
 // Sessions is the owner's sign-in in the browser: signed in, the owner sees the webmentions
@@ -214,7 +218,7 @@ func (h *Handler) listing(ctx context.Context, p *page, posts []*micropubd.Post,
 	if n > 1 {
 		p.Newer = pageURL(first, n-1)
 	}
-	views := h.views(ctx, false)
+	views := h.views(ctx, false, posts)
 	for _, post := range posts {
 		p.Posts = append(p.Posts, views.post(post))
 	}
@@ -259,7 +263,7 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "private, no-store")
 	}
 	pg := h.newPage(r, "")
-	v := h.views(r.Context(), true).post(p)
+	v := h.views(r.Context(), true, []*micropubd.Post{p}).post(p)
 	if h.isOwner(r) {
 		v.Sent = h.sent(r.Context(), p)
 	}

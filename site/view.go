@@ -146,45 +146,92 @@ type mediaFile struct {
 	SrcSet        string
 }
 
-// views returns a builder whose lookups use ctx: venues and uploads of this site, and the
-// titles of linked pages.
-func (h *Handler) views(ctx context.Context, permalink bool) *viewBuilder {
+// views returns a builder for a page's posts. What the posts point at on this site (venues,
+// uploads and their resized copies, the titles of linked pages) is read before, in one query
+// each for the whole page: a page costs the same however many values its posts hold.
+func (h *Handler) views(ctx context.Context, permalink bool, posts []*micropubd.Post) *viewBuilder {
 	base := h.cfg.URL.String()
+	mediaPrefix := base + "media/"
+	var paths, names []string
+	var contextPosts []int64
+	for _, p := range posts {
+		p.Properties.EachText(func(name, s string) {
+			if file, ok := strings.CutPrefix(s, mediaPrefix); ok && file != "" && !strings.ContainsAny(file, "/?#") {
+				names = append(names, file)
+			} else if rest, ok := strings.CutPrefix(s, base); ok && slices.Contains(placeProps, name) {
+				paths = append(paths, strings.Trim(rest, "/"))
+			}
+		})
+		if slices.ContainsFunc(contextProps, func(n string) bool { return len(p.Properties[n]) > 0 }) {
+			contextPosts = append(contextPosts, p.ID)
+		}
+	}
+	warn := func(what string, err error) {
+		if err != nil {
+			h.log.WarnContext(ctx, "page lookups failed: "+what, "err", err)
+		}
+	}
+	venues, media := map[string]*micropubd.Post{}, map[string]*micropubd.Media{}
+	variants, sent := map[int64][]*micropubd.Media{}, map[int64][]*micropubd.WebmentionSend{}
+	var err error
+	if len(paths) > 0 {
+		venues, err = h.posts.PostsByPaths(ctx, paths)
+		warn("venues", err)
+	}
+	if len(names) > 0 {
+		media, err = h.posts.MediaByNames(ctx, names)
+		warn("uploads", err)
+		var ids []int64
+		for _, m := range media {
+			ids = append(ids, m.ID)
+		}
+		variants, err = h.posts.MediaVariantsOf(ctx, ids)
+		warn("resized copies", err)
+	}
+	if len(contextPosts) > 0 {
+		sent, err = h.posts.SentWebmentionsOf(ctx, contextPosts)
+		warn("linked titles", err)
+	}
 	return &viewBuilder{
 		content:   h.content,
 		permalink: permalink,
 		url:       func(p *micropubd.Post) string { return base + p.Path },
 		tagURL:    h.tagURL,
 		resolve: func(raw string) *micropubd.Post {
-			if !strings.HasPrefix(raw, base) {
+			rest, ok := strings.CutPrefix(raw, base)
+			if !ok {
 				return nil
 			}
-			venue, err := h.posts.PostByPath(ctx, strings.Trim(strings.TrimPrefix(raw, base), "/"))
-			if err != nil || !venue.IsPublic() || venue.IsDeleted() {
+			venue := venues[strings.Trim(rest, "/")]
+			if venue == nil || !venue.IsPublic() || venue.IsDeleted() {
 				return nil
 			}
 			return venue
 		},
-		library: func(raw string) *mediaFile { return h.mediaFile(ctx, raw) },
-		titles:  func(p *micropubd.Post) map[string]string { return h.linkTitles(ctx, p) },
+		library: func(raw string) *mediaFile {
+			name, ok := strings.CutPrefix(raw, mediaPrefix)
+			if m := media[name]; ok && m != nil {
+				return describeMedia(mediaPrefix, raw, m, variants[m.ID])
+			}
+			return nil
+		},
+		titles: func(p *micropubd.Post) map[string]string {
+			titles := map[string]string{}
+			for _, s := range sent[p.ID] {
+				if s.Title != "" {
+					titles[s.Target] = s.Title
+				}
+			}
+			return titles
+		},
 	}
 }
 
-// mediaFile describes an upload of this site from its URL, with its resized copies; nil for
-// any other URL.
-func (h *Handler) mediaFile(ctx context.Context, raw string) *mediaFile {
-	prefix := h.cfg.URL.String() + "media/"
-	name, ok := strings.CutPrefix(raw, prefix)
-	if !ok || name == "" || strings.ContainsAny(name, "/?#") {
-		return nil
-	}
-	m, err := h.posts.MediaByName(ctx, name)
-	if err != nil {
-		return nil
-	}
+// describeMedia is what a page shows of an upload: its alt text and size, and its resized
+// copies as a srcset.
+func describeMedia(prefix, raw string, m *micropubd.Media, variants []*micropubd.Media) *mediaFile {
 	f := &mediaFile{Alt: m.Alt, Width: m.Width, Height: m.Height, Type: m.MIMEType, Size: m.Size}
-	variants, err := h.posts.MediaVariants(ctx, m.ID)
-	if err != nil || len(variants) == 0 {
+	if len(variants) == 0 {
 		return f
 	}
 	var set []string
@@ -193,21 +240,6 @@ func (h *Handler) mediaFile(ctx context.Context, raw string) *mediaFile {
 	}
 	f.SrcSet = strings.Join(append(set, fmt.Sprintf("%s %dw", raw, m.Width)), ", ")
 	return f
-}
-
-// linkTitles are the titles of the pages a post links to, as sending webmentions found them.
-func (h *Handler) linkTitles(ctx context.Context, p *micropubd.Post) map[string]string {
-	sent, err := h.posts.SentWebmentions(ctx, p.ID)
-	if err != nil {
-		return nil
-	}
-	titles := map[string]string{}
-	for _, s := range sent {
-		if s.Title != "" {
-			titles[s.Target] = s.Title
-		}
-	}
-	return titles
 }
 
 func (b *viewBuilder) post(p *micropubd.Post) *postView {

@@ -5,6 +5,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -29,8 +31,10 @@ var migrations embed.FS
 
 // DB is the SQLite database under a data folder, with the media files beside it.
 //
-// Writes go through one connection, so writers queue in Go instead of failing with
-// "database is locked"; reads use a pool that WAL lets run beside the writer.
+// Writes go through one connection, driven by one goroutine that commits the writes waiting
+// for it together (group commit, see commit.go), so writers queue in Go instead of failing
+// with "database is locked" and one fsync acknowledges many of them; reads use a pool that
+// WAL lets run beside the writer.
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
@@ -39,11 +43,15 @@ type DB struct {
 	// preparing these statements than running them.
 	reads  sync.Map // query -> *sql.Stmt on the read pool
 	writes map[string]*sql.Stmt
+	// commits is the group committer's queue; nil until Open starts it.
+	commits *committer
+	tokens  *tokenCache
 }
 
 // hotWrites are prepared at Open, while the one write connection is free: preparing later, in
 // a transaction that holds it, would wait for it for ever.
-var hotWrites = []string{insertPost, insertPath, insertCategory}
+var hotWrites = append([]string{insertPost, insertPath, savepointJob, releaseJob, rollbackJob},
+	categoryStatements()...)
 
 // querier runs reads: the pool's connections, or inside InTx its transaction, which sees
 // what the transaction wrote.
@@ -53,19 +61,16 @@ type querier interface {
 }
 
 func (db *DB) reader(ctx context.Context) querier {
-	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
-		return tx
+	if st := txOf(ctx); st != nil {
+		return st.tx
 	}
 	return db.read
 }
 
-// queryRow runs a read through a cached prepared statement (inside InTx, through its transaction).
-func (db *DB) queryRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
-	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
-		return tx.QueryRowContext(ctx, query, args...), nil
-	}
+// readStmt returns the read pool's prepared statement of query, preparing it once.
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s, ok := db.reads.Load(query); ok {
-		return s.(*sql.Stmt).QueryRowContext(ctx, args...), nil
+		return s.(*sql.Stmt), nil
 	}
 	s, err := db.read.PrepareContext(ctx, query)
 	if err != nil {
@@ -75,22 +80,82 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) (*sql.Row
 		s.Close()
 		s = prev.(*sql.Stmt)
 	}
+	return s, nil
+}
+
+// queryRow runs a read through a cached prepared statement (inside InTx, through its transaction).
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	if st := txOf(ctx); st != nil {
+		return st.tx.QueryRowContext(ctx, query, args...), nil
+	}
+	s, err := db.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
 	return s.QueryRowContext(ctx, args...), nil
 }
 
+// query runs a read of many rows through a cached prepared statement (inside InTx, through
+// its transaction).
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := txOf(ctx); st != nil {
+		return st.tx.QueryContext(ctx, query, args...)
+	}
+	s, err := db.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
 // txExec runs a write inside tx, through its statement prepared at Open if it is a hot one.
-func (db *DB) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+func (db *DB) txExec(ctx context.Context, tx *txConn, query string, args ...any) (sql.Result, error) {
 	if s, ok := db.writes[query]; ok {
-		return tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+		return tx.StmtContext(ctx, s).ExecContext(context.WithoutCancel(ctx), args...)
 	}
 	return tx.ExecContext(ctx, query, args...)
+}
+
+// Page cache per connection, in KiB: the writer touches the newest pages of every index, the
+// readers mostly the newest posts; the OS caches the rest of the file for all of them.
+const (
+	writeCacheKiB = 16 << 10
+	readCacheKiB  = 8 << 10
+	// walLimit is the size the write-ahead log is cut back to after a checkpoint and at close:
+	// space it keeps between checkpoints, so that commits need not grow it each time.
+	walLimit = 16 << 20
+	// fcntlPersistWAL is SQLITE_FCNTL_PERSIST_WAL.
+	fcntlPersistWAL = 10
+)
+
+// connector opens connections of one DSN through the driver, with hook run on each: a
+// connector instead of a registered driver name, so that nothing is global.
+type connector struct {
+	dsn    string
+	driver *sqlite3.SQLiteDriver
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.driver }
+
+func newConnector(dsn string, cacheKiB int) connector {
+	return connector{dsn: dsn, driver: &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		// The log and its index (-wal, -shm) stay when the last connection closes, emptied:
+		// a server restarted on a full disk can then open the database and serve reads
+		// without allocating the 32 KB index again.
+		if err := c.SetFileControlInt("main", fcntlPersistWAL, 1); err != nil {
+			return fmt.Errorf("persist the write-ahead log: %w", err)
+		}
+		_, err := c.Exec(fmt.Sprintf(`PRAGMA cache_size = -%d; PRAGMA journal_size_limit = %d`, cacheKiB, walLimit), nil)
+		return err
+	}}}
 }
 
 // Open opens (creating if needed) the database in dir and applies pending migrations.
 func Open(ctx context.Context, dir string) (*DB, error) {
 	for _, d := range []string{dir, filepath.Join(dir, "media"), filepath.Join(dir, "tmp")} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
-			return nil, fmt.Errorf("create data folder: %w", err)
+			return nil, fmt.Errorf("create data folder: %w", noSpace(err))
 		}
 	}
 	path := filepath.Join(dir, DBFile)
@@ -100,31 +165,28 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		"_foreign_keys": {"on"},
 		"_synchronous":  {"NORMAL"},
 	}
+	// Durability: the write connection runs with synchronous=NORMAL, and the committer fsyncs
+	// the write-ahead log itself after each commit, before it answers the writes the commit
+	// held (see commit.go): what synchronous=FULL would do, but outside the write lock, so the
+	// next batch is written while this one is flushed.
 	// secure_delete: what is deleted or overwritten (an unshared note's plain text, a deleted
 	// draft) is zeroed in the file, not left in free pages.
 	writeParams := url.Values{"_txlock": {"immediate"}, "_secure_delete": {"on"}}
 	for k, v := range params {
 		writeParams[k] = v
 	}
-	write, err := sql.Open("sqlite3", "file:"+path+"?"+writeParams.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
+	write := sql.OpenDB(newConnector("file:"+path+"?"+writeParams.Encode(), writeCacheKiB))
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
 
 	params.Set("_query_only", "true")
-	read, err := sql.Open("sqlite3", "file:"+path+"?"+params.Encode())
-	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("open database: %w", err)
-	}
+	read := sql.OpenDB(newConnector("file:"+path+"?"+params.Encode(), readCacheKiB))
 	read.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
 
-	db := &DB{write: write, read: read, dir: dir}
+	db := &DB{write: write, read: read, dir: dir, tokens: newTokenCache()}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, noSpace(err)
 	}
 	db.writes = map[string]*sql.Stmt{}
 	for _, q := range hotWrites {
@@ -135,7 +197,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		}
 		db.writes[q] = s
 	}
-
+	db.commits = startCommitter(db)
 	return db, nil
 }
 
@@ -158,8 +220,12 @@ func OpenExisting(ctx context.Context, dir string) (*DB, error) {
 // Dir returns the data folder.
 func (db *DB) Dir() string { return db.dir }
 
-// Close closes the database; WAL content is checkpointed by SQLite as the last connection closes.
+// Close stops the committer (writes already queued are committed first) and closes the
+// database; WAL content is checkpointed by SQLite as the last connection closes.
 func (db *DB) Close() error {
+	if db.commits != nil {
+		db.commits.stop()
+	}
 	db.reads.Range(func(_, s any) bool {
 		s.(*sql.Stmt).Close()
 		return true
@@ -171,12 +237,33 @@ func (db *DB) Close() error {
 }
 
 // migrate applies the embedded migrations that the database has not seen, each in its own
-// transaction, in the order of their numeric prefix.
+// transaction, in the order of their numeric prefix. A database that is up to date is only
+// read, so that the server starts on a full disk.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("create migrations table: %w", err)
+	var exists int
+	if err := db.write.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&exists); err != nil {
+		return fmt.Errorf("read migrations: %w", err)
 	}
+	if exists == 0 {
+		if _, err := db.write.ExecContext(ctx, `CREATE TABLE schema_migrations (
+			version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+			return fmt.Errorf("create migrations table: %w", err)
+		}
+	}
+	applied := map[int]bool{}
+	rows, err := db.write.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("read migrations: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+	}
+	rows.Close()
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return err
@@ -197,18 +284,14 @@ func (db *DB) migrate(ctx context.Context) error {
 	sort.Slice(list, func(i, j int) bool { return list[i].version < list[j].version })
 
 	for _, m := range list {
-		err := db.inTx(ctx, func(tx *sql.Tx) error {
-			var done int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&done); err != nil {
-				return err
-			}
-			if done > 0 {
-				return nil
-			}
-			body, err := migrations.ReadFile(m.name)
-			if err != nil {
-				return err
-			}
+		if applied[m.version] {
+			continue
+		}
+		body, err := migrations.ReadFile(m.name)
+		if err != nil {
+			return err
+		}
+		err = db.inTx(ctx, func(tx *txConn) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
@@ -220,58 +303,6 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// txKey carries the write transaction of InTx in a context.
-type txKey struct{}
-
-// InTx runs fn in one write transaction, committed if fn returns nil and rolled back
-// otherwise. The storage methods of posts and notes called with the context fn is given take
-// part in that transaction, so that, say, publishing a note and saving it happen together or
-// not at all. Only those methods may be called inside fn: the one write connection is held.
-func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error { return fn(context.WithValue(ctx, txKey{}, tx)) })
-}
-
-// inTx runs fn in a write transaction, committing if it returns nil. Inside InTx it joins
-// the transaction there, under a savepoint, so that a failed call takes back its own writes
-// even when the caller goes on.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT joined`); err != nil {
-			return fmt.Errorf("savepoint: %w", err)
-		}
-		if err := fn(tx); err != nil {
-			tx.ExecContext(ctx, `ROLLBACK TO joined`)
-			tx.ExecContext(ctx, `RELEASE joined`)
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `RELEASE joined`); err != nil {
-			return fmt.Errorf("release savepoint: %w", err)
-		}
-		return nil
-	}
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
-// exec runs one write statement: inside InTx in its transaction (the write connection is
-// held there), else on the write connection.
-func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
-		return tx.ExecContext(ctx, query, args...)
-	}
-	return db.write.ExecContext(ctx, query, args...)
 }
 
 // checkpointWait is how long a checkpoint waits for readers: it holds the write connection,
@@ -294,7 +325,7 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA busy_timeout = 10000`)
 	var busy, logPages, done int
 	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logPages, &done); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return fmt.Errorf("checkpoint: %w", noSpace(err))
 	}
 	if busy != 0 {
 		return fmt.Errorf("checkpoint: readers kept %d of %d log pages: %w", logPages-done, logPages, micropubd.ErrBusy)
@@ -318,6 +349,20 @@ func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, erro
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// noSpace marks err with micropubd.ErrNoSpace when it says the disk or the quota is full,
+// whether SQLite or the file system says so.
+func noSpace(err error) error {
+	if err == nil || errors.Is(err, micropubd.ErrNoSpace) {
+		return err
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrFull || se.SystemErrno == syscall.ENOSPC || se.SystemErrno == syscall.EDQUOT) ||
+		errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %w", micropubd.ErrNoSpace, err)
+	}
+	return err
 }
 
 func isUniqueViolation(err error) bool {

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -18,59 +19,72 @@ import (
 func (db *DB) CreateTemp() (*os.File, error) {
 	f, err := os.CreateTemp(filepath.Join(db.dir, "tmp"), "upload-*")
 	if err != nil {
-		return nil, fmt.Errorf("create temp file: %w", err)
+		return nil, fmt.Errorf("create temp file: %w", noSpace(err))
 	}
 	return f, nil
 }
 
-// SaveMedia moves the file at tmpPath into the media folder as m.Name and records it. If a file
-// with that name exists already (the same bytes were uploaded before), the temp file is removed
-// and the existing record returned. The row and the file exist together or not at all; a crash
-// between the rename and the commit leaves an orphan that SweepFiles removes.
+// SaveMedia moves the file at tmpPath (written and fsynced by the caller) into the media
+// folder as m.Name and records it. If a file with that name exists already (the same bytes
+// were uploaded before), the temp file is removed and the existing record returned. The file
+// is moved into place and the folder fsynced before the row is written, outside the write
+// transaction (so the fsync holds up no other write); a crash, or a failure, between the two
+// leaves a file without a row, which is removed here or by SweepFiles at the next start.
 func (db *DB) SaveMedia(ctx context.Context, m *micropubd.Media, tmpPath string) (*micropubd.Media, error) {
 	defer os.Remove(tmpPath) // a no-op once renamed
 	if !validMediaName(m.Name) {
 		return nil, fmt.Errorf("media name %q is not a plain file name", m.Name)
 	}
+	if existing, err := db.MediaByName(ctx, m.Name); err == nil {
+		// The same bytes were stored before, perhaps by a commit not yet flushed: answer once
+		// an (empty) write of our own is on disk, as every write is answered.
+		if err := db.inTx(ctx, func(*txConn) error { return nil }); err != nil {
+			return nil, err
+		}
+		return existing, nil
+	}
+	final := db.mediaPath(m.Name)
+	if err := os.Rename(tmpPath, final); err != nil {
+		return nil, fmt.Errorf("move upload into place: %w", noSpace(err))
+	}
 	var saved *micropubd.Media
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		existing, err := scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE name = ?`, m.Name))
-		if err == nil {
-			saved = existing
-			return nil
-		}
-		if !errors.Is(err, micropubd.ErrNotFound) {
-			return err
-		}
-		created := m.Created
-		if created.IsZero() {
-			created = time.Now()
-		}
-		var variantOf any
-		if m.VariantOf != 0 {
-			variantOf = m.VariantOf
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO media (name, mime_type, size, width, height, alt, created_at, variant_of)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, m.Name, m.MIMEType, m.Size, m.Width, m.Height, m.Alt, created.UnixNano(), variantOf)
-		if err != nil {
-			return fmt.Errorf("insert media: %w", err)
-		}
-		final := db.mediaPath(m.Name)
-		if err := os.Rename(tmpPath, final); err != nil {
-			return fmt.Errorf("move upload into place: %w", err)
-		}
-		cp := *m
-		cp.ID, _ = res.LastInsertId()
-		cp.Created = created.UTC()
-		saved = &cp
-		return nil
-	})
-	if err != nil {
-		if saved == nil {
-			// The rename may have happened before a failed commit.
-			if _, statErr := db.MediaByName(ctx, m.Name); errors.Is(statErr, micropubd.ErrNotFound) {
-				os.Remove(db.mediaPath(m.Name))
+	err := syncDir(filepath.Dir(final))
+	if err == nil {
+		err = db.inTx(ctx, func(tx *txConn) error {
+			existing, err := scanMedia(tx.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE name = ?`, m.Name))
+			if err == nil {
+				saved = existing // the same bytes, uploaded at the same moment
+				return nil
 			}
+			if !errors.Is(err, micropubd.ErrNotFound) {
+				return err
+			}
+			if _, err := os.Stat(final); err != nil {
+				return fmt.Errorf("the upload was removed before it was recorded: %w", err)
+			}
+			created := m.Created
+			if created.IsZero() {
+				created = time.Now()
+			}
+			var variantOf any
+			if m.VariantOf != 0 {
+				variantOf = m.VariantOf
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO media (name, mime_type, size, width, height, alt, created_at, variant_of)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, m.Name, m.MIMEType, m.Size, m.Width, m.Height, m.Alt, created.UnixNano(), variantOf)
+			if err != nil {
+				return fmt.Errorf("insert media: %w", err)
+			}
+			cp := *m
+			cp.ID, _ = res.LastInsertId()
+			cp.Created = created.UTC()
+			saved = &cp
+			return nil
+		})
+	}
+	if err != nil {
+		if _, statErr := db.MediaByName(ctx, m.Name); errors.Is(statErr, micropubd.ErrNotFound) {
+			os.Remove(final)
 		}
 		return nil, err
 	}
@@ -81,7 +95,11 @@ const mediaColumns = `id, name, mime_type, size, width, height, alt, created_at,
 
 // MediaByName returns the record of the file name.
 func (db *DB) MediaByName(ctx context.Context, name string) (*micropubd.Media, error) {
-	return scanMedia(db.read.QueryRowContext(ctx, `SELECT `+mediaColumns+` FROM media WHERE name = ?`, name))
+	row, err := db.queryRow(ctx, `SELECT `+mediaColumns+` FROM media WHERE name = ?`, name)
+	if err != nil {
+		return nil, err
+	}
+	return scanMedia(row)
 }
 
 // OpenMedia opens the stored file name for reading.
@@ -197,7 +215,7 @@ func (db *DB) DeleteUnusedMedia(ctx context.Context, name, url string) ([]string
 	}
 	var usedBy, files []string
 	aside := func(n string) string { return filepath.Join(db.dir, "tmp", deletedPrefix+n) }
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *txConn) error {
 		var err error
 		if usedBy, err = queryStrings(ctx, tx, `SELECT path FROM posts WHERE instr(properties, ?) > 0 ORDER BY id`, url); err != nil {
 			return fmt.Errorf("find posts using %s: %w", url, err)
@@ -271,7 +289,7 @@ func (db *DB) MediaUsage(ctx context.Context, names []string) (map[string][]stri
 }
 
 // queryStrings returns the one text column of a query's rows.
-func queryStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+func queryStrings(ctx context.Context, tx querier, query string, args ...any) ([]string, error) {
 	return queryAll(ctx, tx, func(row scanner) (string, error) {
 		var s string
 		return s, row.Scan(&s)
@@ -280,3 +298,48 @@ func queryStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([
 
 // deletedPrefix marks a media file moved aside while its record is deleted.
 const deletedPrefix = "deleted-"
+
+// MediaByNames returns the records of the file names, by name, in one query; names without a
+// record are left out.
+// MediaVariantsOf returns the resized copies of several uploads, by upload id, narrowest first:
+// one query for a page's photos.
+func (db *DB) MediaVariantsOf(ctx context.Context, ids []int64) (map[int64][]*micropubd.Media, error) {
+	out := map[int64][]*micropubd.Media{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	all, err := queryAll(ctx, db.reader(ctx), scanMedia, `SELECT `+mediaColumns+` FROM media
+		WHERE variant_of IN (SELECT value FROM json_each(?)) ORDER BY variant_of, width`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("list resized copies: %w", err)
+	}
+	for _, m := range all {
+		out[m.VariantOf] = append(out[m.VariantOf], m)
+	}
+	return out, nil
+}
+
+func (db *DB) MediaByNames(ctx context.Context, names []string) (map[string]*micropubd.Media, error) {
+	list, err := json.Marshal(uniqueStrings(names))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.query(ctx, `SELECT `+mediaColumns+` FROM media WHERE name IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("find media: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]*micropubd.Media{}
+	for rows.Next() {
+		m, err := scanMedia(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[m.Name] = m
+	}
+	return out, rows.Err()
+}

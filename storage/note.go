@@ -21,7 +21,7 @@ const noteFrom = ` FROM notes n LEFT JOIN posts p ON p.id = n.post_id`
 
 // CreateNote stores n and sets n.ID.
 func (db *DB) CreateNote(ctx context.Context, n *micropubd.Note) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txConn) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO notes (notebook_id, title, text, is_encrypted, post_id,
 			position, book_isbn, book_title, attached_post_id, created_at, modified_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -37,7 +37,7 @@ func (db *DB) CreateNote(ctx context.Context, n *micropubd.Note) error {
 
 // UpdateNote saves every field of n.
 func (db *DB) UpdateNote(ctx context.Context, n *micropubd.Note) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txConn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE notes SET notebook_id = ?, title = ?, text = ?, is_encrypted = ?,
 			post_id = ?, position = ?, book_isbn = ?, book_title = ?, attached_post_id = ?, modified_at = ?
 			WHERE id = ?`,
@@ -142,7 +142,7 @@ func (db *DB) NoteOrder(ctx context.Context, notebookID int64) ([]int64, error) 
 
 // DeleteNote deletes the note and its versions.
 func (db *DB) DeleteNote(ctx context.Context, id int64) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txConn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM notes WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("delete note: %w", err)
@@ -157,7 +157,7 @@ func (db *DB) DeleteNote(ctx context.Context, id int64) error {
 // SetNotePositions gives notes of one notebook new positions, all or none; a note of another
 // notebook is micropubd.ErrNotFound.
 func (db *DB) SetNotePositions(ctx context.Context, notebookID int64, positions map[int64]string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txConn) error {
 		for id, pos := range positions {
 			res, err := tx.ExecContext(ctx, `UPDATE notes SET position = ? WHERE id = ? AND notebook_id = ?`, pos, id, notebookID)
 			if err != nil {
@@ -173,7 +173,7 @@ func (db *DB) SetNotePositions(ctx context.Context, notebookID int64, positions 
 
 // AddNoteVersion keeps an earlier text of a note and sets v.ID.
 func (db *DB) AddNoteVersion(ctx context.Context, v *micropubd.NoteVersion) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txConn) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO note_versions (note_id, text, is_encrypted, created_at, replaced_at)
 			VALUES (?, ?, ?, ?, ?)`, v.NoteID, v.Text, v.Encrypted, v.Created.UnixNano(), v.Replaced.UnixNano())
 		if err != nil {
@@ -211,7 +211,7 @@ func (db *DB) NoteVersions(ctx context.Context, noteID int64, since time.Time) (
 // DeletePlainNoteVersions deletes the versions of a note that were saved in plain text (while
 // it was shared).
 func (db *DB) DeletePlainNoteVersions(ctx context.Context, noteID int64) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txConn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM note_versions WHERE note_id = ? AND is_encrypted = 0`, noteID); err != nil {
 			return fmt.Errorf("delete note versions: %w", err)
 		}
@@ -221,7 +221,7 @@ func (db *DB) DeletePlainNoteVersions(ctx context.Context, noteID int64) error {
 
 // PruneNoteVersions deletes every version replaced before t.
 func (db *DB) PruneNoteVersions(ctx context.Context, before time.Time) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txConn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM note_versions WHERE replaced_at < ?`, before.UnixNano()); err != nil {
 			return fmt.Errorf("prune note versions: %w", err)
 		}

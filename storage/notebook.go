@@ -14,7 +14,7 @@ const notebookColumns = `id, name, type, color_light, color_dark, position, crea
 
 // CreateNotebook stores nb and sets nb.ID.
 func (db *DB) CreateNotebook(ctx context.Context, nb *micropubd.Notebook) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txConn) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO notebooks
 			(name, type, color_light, color_dark, position, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			nb.Name, nb.Type, nb.ColorLight, nb.ColorDark, nb.Position, nb.Created.UnixNano(), nb.Modified.UnixNano())
@@ -28,7 +28,7 @@ func (db *DB) CreateNotebook(ctx context.Context, nb *micropubd.Notebook) error 
 
 // UpdateNotebook saves nb's name, colours, position and modification time.
 func (db *DB) UpdateNotebook(ctx context.Context, nb *micropubd.Notebook) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txConn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE notebooks SET name = ?, color_light = ?, color_dark = ?,
 			position = ?, modified_at = ? WHERE id = ?`,
 			nb.Name, nb.ColorLight, nb.ColorDark, nb.Position, nb.Modified.UnixNano(), nb.ID)
@@ -74,7 +74,7 @@ func (db *DB) Notebooks(ctx context.Context) ([]*micropubd.Notebook, error) {
 // DeleteNotebook deletes the notebook with its notes and their versions. Shared notes must be
 // unshared first: their posts are not touched here.
 func (db *DB) DeleteNotebook(ctx context.Context, id int64) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txConn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM notebooks WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("delete notebook: %w", err)
@@ -88,7 +88,7 @@ func (db *DB) DeleteNotebook(ctx context.Context, id int64) error {
 
 // SetNotebookPositions gives notebooks new positions, all or none.
 func (db *DB) SetNotebookPositions(ctx context.Context, positions map[int64]string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txConn) error {
 		for id, pos := range positions {
 			res, err := tx.ExecContext(ctx, `UPDATE notebooks SET position = ? WHERE id = ?`, pos, id)
 			if err != nil {

@@ -20,8 +20,33 @@ const (
 	// no row changed tells the caller so.
 	insertPath = `INSERT INTO post_paths (path, post_id) VALUES (?, ?)
 		ON CONFLICT (path) DO UPDATE SET post_id = post_id WHERE post_id = excluded.post_id`
-	insertCategory = `INSERT OR IGNORE INTO post_categories (post_id, category) VALUES (?, ?)`
 )
+
+// categoryChunk is how many categories one statement writes: a post's categories go in one
+// statement for the rows and one for the counts, prepared at Open for 1 to categoryChunk of
+// them; more take several.
+const categoryChunk = 8
+
+// insertCategories returns the statement that records n categories of a post: its arguments
+// are category, published_at, post_id and listed (in the public feed) for each.
+func insertCategories(n int) string {
+	return `INSERT OR IGNORE INTO post_categories (category, published_at, post_id, listed) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", n), ", ")
+}
+
+// countCategories returns the statement that adds one post to the counts of n categories.
+func countCategories(n int) string {
+	return `INSERT INTO categories (category, posts) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, 1), ", n), ", ") +
+		` ON CONFLICT (category) DO UPDATE SET posts = posts + 1`
+}
+
+func categoryStatements() []string {
+	var out []string
+	for n := 1; n <= categoryChunk; n++ {
+		out = append(out, insertCategories(n), countCategories(n))
+	}
+	return out
+}
 
 const postColumns = `p.id, p.path, p.type, p.post_type, p.status, p.visibility, p.properties,
 	p.syndicate_to, p.published_at, p.updated_at, p.deleted_at`
@@ -33,28 +58,63 @@ func (db *DB) CreatePost(ctx context.Context, p *micropubd.Post) error {
 	if err != nil {
 		return err
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := db.txExec(ctx, tx, insertPost, p.Path, p.Type, p.PostType, p.Status, p.Visibility, props, synd,
-			p.Published.UnixNano(), nanos(p.Updated), nanos(p.Deleted))
-		if isUniqueViolation(err) {
-			return fmt.Errorf("path %q: %w", p.Path, micropubd.ErrConflict)
+	return db.inTx(ctx, func(tx *txConn) error { return db.insertPost(ctx, tx, p, props, synd) })
+}
+
+// CreatePosts inserts many posts in one transaction, all or none, as CreatePost does each: the
+// fast way to fill an archive (micropubd bench --prefill).
+func (db *DB) CreatePosts(ctx context.Context, posts []*micropubd.Post) error {
+	return db.inTx(ctx, func(tx *txConn) error {
+		for _, p := range posts {
+			props, synd, err := encodePost(p)
+			if err != nil {
+				return err
+			}
+			if err := db.insertPost(ctx, tx, p, props, synd); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("insert post: %w", err)
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		if err := db.addPath(ctx, tx, id, p.Path); err != nil {
-			return err
-		}
-		if err := db.addCategories(ctx, tx, id, p.Properties); err != nil {
-			return err
-		}
-		p.ID = id
 		return nil
 	})
+}
+
+func (db *DB) insertPost(ctx context.Context, tx *txConn, p *micropubd.Post, props, synd []byte) error {
+	res, err := db.txExec(ctx, tx, insertPost, p.Path, p.Type, p.PostType, p.Status, p.Visibility, props, synd,
+		p.Published.UnixNano(), nanos(p.Updated), nanos(p.Deleted))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("path %q: %w", p.Path, micropubd.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("insert post: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	if err := db.addPath(ctx, tx, id, p.Path); err != nil {
+		return err
+	}
+	cats := categoriesOf(p.Properties)
+	if err := db.addCategoryRows(ctx, tx, id, p.Published.UnixNano(), listed(p), cats); err != nil {
+		return err
+	}
+	if !p.IsDeleted() {
+		if err := db.countCategories(ctx, tx, cats, +1); err != nil {
+			return err
+		}
+	}
+	p.ID = id
+	return nil
+}
+
+// CountPosts returns how many posts are not deleted.
+func (db *DB) CountPosts(ctx context.Context) (int, error) {
+	row, err := db.queryRow(ctx, `SELECT count(*) FROM posts INDEXED BY posts_live WHERE deleted_at IS NULL`)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	return n, row.Scan(&n)
 }
 
 // UpdatePost loads the post at path (a current or former path), lets change modify it and saves
@@ -62,13 +122,13 @@ func (db *DB) CreatePost(ctx context.Context, p *micropubd.Post) error {
 // If change returns an error nothing is written.
 func (db *DB) UpdatePost(ctx context.Context, path string, change func(*micropubd.Post) error) (*micropubd.Post, error) {
 	var updated *micropubd.Post
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *txConn) error {
 		p, err := scanPost(tx.QueryRowContext(ctx, `SELECT `+postColumns+`
 			FROM post_paths pp JOIN posts p ON p.id = pp.post_id WHERE pp.path = ?`, path))
 		if err != nil {
 			return err
 		}
-		oldPath := p.Path
+		oldPath, oldPublished, oldCats, oldLive, oldListed := p.Path, p.Published.UnixNano(), categoriesOf(p.Properties), !p.IsDeleted(), listed(p)
 		if err := change(p); err != nil {
 			return err
 		}
@@ -91,10 +151,7 @@ func (db *DB) UpdatePost(ctx context.Context, path string, change func(*micropub
 		if err != nil {
 			return fmt.Errorf("update post: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM post_categories WHERE post_id = ?`, p.ID); err != nil {
-			return fmt.Errorf("clear categories: %w", err)
-		}
-		if err := db.addCategories(ctx, tx, p.ID, p.Properties); err != nil {
+		if err := db.updateCategories(ctx, tx, p.ID, oldPublished, oldCats, oldLive, oldListed, p); err != nil {
 			return err
 		}
 		updated = p
@@ -113,11 +170,52 @@ func (db *DB) PostByPath(ctx context.Context, path string) (*micropubd.Post, err
 	return scanPost(row)
 }
 
-// ListPosts returns the posts the filter selects, newest first: posts that are not deleted, or
-// with f.Deleted the deleted ones.
+// ListPosts returns the posts the filter selects, newest first: posts that are not deleted,
+// or with f.Deleted the deleted ones (for the owner's list; erased ones are never listed).
+//
+// The statement is prepared once per shape of filter (its values are bound, but for status and
+// visibility, whose few valid values are written into it so that the planner can use the
+// partial index of the feed); pages are found by seeking the index, with a row-value
+// comparison for a cursor and, for a category, the category's own newest-first key, so that a
+// page deep in the archive costs what the first one does.
 func (db *DB) ListPosts(ctx context.Context, f micropubd.PostFilter) ([]*micropubd.Post, error) {
+	query, args, ok := listQuery(f)
+	if !ok {
+		return nil, nil // no post has the status or visibility asked for
+	}
+	rows, err := db.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list posts: %w", err)
+	}
+	defer rows.Close()
+	var posts []*micropubd.Post
+	for rows.Next() {
+		p, err := scanPost(rows)
+		if err != nil {
+			return nil, err
+		}
+		posts = append(posts, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list posts: %w", err)
+	}
+	if f.Before != nil {
+		slices.Reverse(posts) // read oldest first from the cursor up
+	}
+	return posts, nil
+}
+
+// listQuery is the statement of ListPosts and its arguments; ok is false when the filter
+// asks for a status or visibility no post can have.
+func listQuery(f micropubd.PostFilter) (query string, args []any, ok bool) {
 	var where []string
-	var args []any
+	from, published, id := "posts p", "p.published_at", "p.id"
+	if f.Category != "" {
+		// CROSS JOIN keeps post_categories outside: its key walks the category newest first.
+		from, published, id = "post_categories c CROSS JOIN posts p ON p.id = c.post_id", "c.published_at", "c.post_id"
+		where = append(where, "c.category = ?")
+		args = append(args, f.Category)
+	}
 	if f.Deleted {
 		where = append(where, "p.deleted_at IS NOT NULL", "p.properties <> '{}'")
 	} else {
@@ -131,14 +229,32 @@ func (db *DB) ListPosts(ctx context.Context, f micropubd.PostFilter) ([]*micropu
 		args = append(args, strings.Trim(string(needle), `"`))
 	}
 	if f.Status != "" {
-		where = append(where, "p.status = ?")
-		args = append(args, f.Status)
+		if !slices.Contains([]string{micropubd.StatusPublished, micropubd.StatusDraft}, f.Status) {
+			return "", nil, false
+		}
+		where = append(where, "p.status = '"+f.Status+"'")
 	}
 	if len(f.Visibility) > 0 {
-		where = append(where, "p.visibility IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.Visibility)), ",")+")")
+		var known []string
 		for _, v := range f.Visibility {
-			args = append(args, v)
+			if slices.Contains([]string{micropubd.VisibilityPublic, micropubd.VisibilityUnlisted, micropubd.VisibilityPrivate}, v) {
+				known = append(known, "'"+v+"'")
+			}
 		}
+		switch len(known) {
+		case 0:
+			return "", nil, false
+		case 1:
+			where = append(where, "p.visibility = "+known[0])
+		default:
+			where = append(where, "p.visibility IN ("+strings.Join(known, ", ")+")")
+		}
+	}
+	if f.Category == "" && f.PostType == "" && f.Type == "" && f.Status == micropubd.StatusPublished &&
+		len(f.Visibility) == 1 && f.Visibility[0] == micropubd.VisibilityPublic {
+		// The feed's own index holds exactly these posts: skipping a page's worth reads
+		// nothing but the index. (The planner, without statistics, takes posts_live.)
+		from = "posts p INDEXED BY posts_feed"
 	}
 	if f.PostType != "" {
 		where = append(where, "p.post_type = ?")
@@ -148,48 +264,36 @@ func (db *DB) ListPosts(ctx context.Context, f micropubd.PostFilter) ([]*micropu
 		where = append(where, "p.type = ?")
 		args = append(args, f.Type)
 	}
-	if f.Category != "" {
-		where = append(where, "p.id IN (SELECT post_id FROM post_categories WHERE category = ?)")
-		args = append(args, f.Category)
-	}
 	order := "DESC"
 	if c := f.After; c != nil {
-		where = append(where, "(p.published_at < ? OR (p.published_at = ? AND p.id < ?))")
-		args = append(args, c.Published.UnixNano(), c.Published.UnixNano(), c.ID)
+		where = append(where, "("+published+", "+id+") < (?, ?)")
+		args = append(args, c.Published.UnixNano(), c.ID)
 	}
 	if c := f.Before; c != nil {
 		// Newer than the cursor: walk upwards from it, then turn the page round below.
-		where = append(where, "(p.published_at > ? OR (p.published_at = ? AND p.id > ?))")
-		args = append(args, c.Published.UnixNano(), c.Published.UnixNano(), c.ID)
+		where = append(where, "("+published+", "+id+") > (?, ?)")
+		args = append(args, c.Published.UnixNano(), c.ID)
 		order = "ASC"
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = -1
 	}
-	query := `SELECT ` + postColumns + ` FROM posts p WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY p.published_at ` + order + `, p.id ` + order + ` LIMIT ? OFFSET ?`
-	args = append(args, limit, max(f.Offset, 0))
-	posts, err := queryAll(ctx, db.read, scanPost, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list posts: %w", err)
-	}
-	if order == "ASC" {
-		slices.Reverse(posts)
-	}
-	return posts, nil
+	query = `SELECT ` + postColumns + ` FROM ` + from + ` WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY ` + published + ` ` + order + `, ` + id + ` ` + order + ` LIMIT ? OFFSET ?`
+	return query, append(args, limit, max(f.Offset, 0)), true
 }
 
 // Categories returns the distinct categories of posts that are not deleted, most used first,
-// optionally only those containing filter (case-insensitively).
+// optionally only those containing filter (case-insensitively). It reads the counts kept per
+// category, not the posts.
 func (db *DB) Categories(ctx context.Context, filter string, limit int) ([]string, error) {
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT c.category FROM post_categories c
-		JOIN posts p ON p.id = c.post_id AND p.deleted_at IS NULL
-		WHERE ? = '' OR instr(lower(c.category), lower(?)) > 0
-		GROUP BY c.category ORDER BY count(*) DESC, c.category LIMIT ?`, filter, filter, limit)
+	rows, err := db.query(ctx, `SELECT category FROM categories
+		WHERE ? = '' OR instr(lower(category), lower(?)) > 0
+		ORDER BY posts DESC, category LIMIT ?`, filter, filter, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list categories: %w", err)
 	}
@@ -207,7 +311,7 @@ func (db *DB) Categories(ctx context.Context, filter string, limit int) ([]strin
 
 // addPath records a path of the post; a path the post had before is its own again, one of
 // another post is a conflict.
-func (db *DB) addPath(ctx context.Context, tx *sql.Tx, id int64, path string) error {
+func (db *DB) addPath(ctx context.Context, tx *txConn, id int64, path string) error {
 	res, err := db.txExec(ctx, tx, insertPath, path, id)
 	if err == nil {
 		if n, _ := res.RowsAffected(); n == 0 {
@@ -220,18 +324,124 @@ func (db *DB) addPath(ctx context.Context, tx *sql.Tx, id int64, path string) er
 	return nil
 }
 
-// addCategories indexes the post's text categories.
-func (db *DB) addCategories(ctx context.Context, tx *sql.Tx, id int64, props micropubd.Properties) error {
+// categoriesOf returns the post's text categories, each once, in the order given; person
+// tags (nested h-cards) are not categories to list.
+func categoriesOf(props micropubd.Properties) []string {
+	var out []string
+	seen := map[string]bool{}
 	for _, v := range props["category"] {
 		c, ok := v.(string)
-		if !ok || strings.TrimSpace(c) == "" {
-			continue // person tags (nested h-cards) are not categories to list
+		if !ok || strings.TrimSpace(c) == "" || seen[c] {
+			continue
 		}
-		if _, err := db.txExec(ctx, tx, insertCategory, id, c); err != nil {
-			return fmt.Errorf("insert category: %w", err)
+		seen[c] = true
+		out = append(out, c)
+	}
+	return out
+}
+
+// listed reports whether a post's category rows are on the tag pages: in the public feed.
+func listed(p *micropubd.Post) bool { return p.InFeed() && !p.IsDeleted() }
+
+// addCategoryRows records the post's categories, keyed by its published time.
+func (db *DB) addCategoryRows(ctx context.Context, tx *txConn, id, published int64, onTagPages bool, cats []string) error {
+	for chunk := range slices.Chunk(cats, categoryChunk) {
+		args := make([]any, 0, 4*len(chunk))
+		for _, c := range chunk {
+			args = append(args, c, published, id, onTagPages)
+		}
+		if _, err := db.txExec(ctx, tx, insertCategories(len(chunk)), args...); err != nil {
+			return fmt.Errorf("insert categories: %w", err)
 		}
 	}
 	return nil
+}
+
+// deleteCategoryRows removes categories recorded with addCategoryRows.
+func (db *DB) deleteCategoryRows(ctx context.Context, tx *txConn, id, published int64, cats []string) error {
+	for _, c := range cats {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM post_categories WHERE category = ? AND published_at = ? AND post_id = ?`,
+			c, published, id); err != nil {
+			return fmt.Errorf("delete category: %w", err)
+		}
+	}
+	return nil
+}
+
+// countCategories adds delta (+1 or -1) to the number of posts of each category; a category
+// no post has any more is removed.
+func (db *DB) countCategories(ctx context.Context, tx *txConn, cats []string, delta int) error {
+	if delta > 0 {
+		for chunk := range slices.Chunk(cats, categoryChunk) {
+			args := make([]any, len(chunk))
+			for i, c := range chunk {
+				args[i] = c
+			}
+			if _, err := db.txExec(ctx, tx, countCategories(len(chunk)), args...); err != nil {
+				return fmt.Errorf("count categories: %w", err)
+			}
+		}
+		return nil
+	}
+	for _, c := range cats {
+		if _, err := tx.ExecContext(ctx, `UPDATE categories SET posts = posts - 1 WHERE category = ?`, c); err != nil {
+			return fmt.Errorf("count categories: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM categories WHERE category = ? AND posts <= 0`, c); err != nil {
+			return fmt.Errorf("count categories: %w", err)
+		}
+	}
+	return nil
+}
+
+// updateCategories brings a post's category rows and the counts from what it was (published
+// at oldPublished, with oldCats, live unless deleted) to what p is now.
+func (db *DB) updateCategories(ctx context.Context, tx *txConn, id, oldPublished int64, oldCats []string, oldLive, oldListed bool, p *micropubd.Post) error {
+	newCats, newPublished, newListed := categoriesOf(p.Properties), p.Published.UnixNano(), listed(p)
+	gone, added := minus(oldCats, newCats), minus(newCats, oldCats)
+	if newPublished != oldPublished {
+		gone, added = oldCats, newCats // every row is keyed by the published time
+	} else if newListed != oldListed {
+		// The rows kept change whether the tag pages show them.
+		for _, c := range minus(newCats, added) {
+			if _, err := tx.ExecContext(ctx, `UPDATE post_categories SET listed = ? WHERE category = ? AND published_at = ? AND post_id = ?`,
+				newListed, c, newPublished, id); err != nil {
+				return fmt.Errorf("list category: %w", err)
+			}
+		}
+	}
+	if err := db.deleteCategoryRows(ctx, tx, id, oldPublished, gone); err != nil {
+		return err
+	}
+	if err := db.addCategoryRows(ctx, tx, id, newPublished, newListed, added); err != nil {
+		return err
+	}
+	var oldCounted, newCounted []string
+	if oldLive {
+		oldCounted = oldCats
+	}
+	if !p.IsDeleted() {
+		newCounted = newCats
+	}
+	if err := db.countCategories(ctx, tx, minus(oldCounted, newCounted), -1); err != nil {
+		return err
+	}
+	return db.countCategories(ctx, tx, minus(newCounted, oldCounted), +1)
+}
+
+// minus returns the items of a that are not in b.
+func minus(a, b []string) []string {
+	in := make(map[string]bool, len(b))
+	for _, x := range b {
+		in[x] = true
+	}
+	var out []string
+	for _, x := range a {
+		if !in[x] {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func encodePost(p *micropubd.Post) (props, synd []byte, err error) {
@@ -273,4 +483,43 @@ func scanPost(row scanner) (*micropubd.Post, error) {
 	p.Updated = fromNanos(updated)
 	p.Deleted = fromNanos(deleted)
 	return &p, nil
+}
+
+// PostsByPaths returns the posts at the given paths (current or former), deleted or not, by
+// path, in one query however many there are; paths without a post are left out.
+func (db *DB) PostsByPaths(ctx context.Context, paths []string) (map[string]*micropubd.Post, error) {
+	list, err := json.Marshal(uniqueStrings(paths))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.query(ctx, `SELECT pp.path, `+postColumns+` FROM post_paths pp JOIN posts p ON p.id = pp.post_id
+		WHERE pp.path IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("find posts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]*micropubd.Post{}
+	for rows.Next() {
+		var path string
+		p, err := scanPost(prefixed{rows, &path})
+		if err != nil {
+			return nil, err
+		}
+		out[path] = p
+	}
+	return out, rows.Err()
+}
+
+// prefixed scans one column into first before the columns scanPost reads.
+type prefixed struct {
+	row   scanner
+	first any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.row.Scan(append([]any{p.first}, dest...)...) }
+
+func uniqueStrings(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
 }

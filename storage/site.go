@@ -15,7 +15,7 @@ func (db *DB) ListFeed(ctx context.Context, limit, offset int) ([]*micropubd.Pos
 	return db.listPosts(ctx, listFeed, limit, offset)
 }
 
-const listFeed = `SELECT ` + postColumns + ` FROM posts p
+const listFeed = `SELECT ` + postColumns + ` FROM posts p INDEXED BY posts_feed
 	WHERE p.deleted_at IS NULL AND p.status = 'published' AND p.visibility = 'public'
 	ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?`
 
@@ -79,6 +79,6 @@ func (db *DB) ListedPosts(ctx context.Context, limit int, fn func(path string, p
 	return rows.Err()
 }
 
-const listedPosts = `SELECT p.path, p.published_at, p.updated_at FROM posts p
+const listedPosts = `SELECT p.path, p.published_at, p.updated_at FROM posts p INDEXED BY posts_feed
 	WHERE p.deleted_at IS NULL AND p.status = 'published' AND p.visibility = 'public'
 	ORDER BY p.published_at DESC, p.id DESC LIMIT ?`

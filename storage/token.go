@@ -12,10 +12,10 @@ import (
 
 // CreateToken stores t (whose Hash is set) and sets t.ID.
 func (db *DB) CreateToken(ctx context.Context, t *micropubd.Token) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error { return insertToken(ctx, tx, t) })
+	return db.inTx(ctx, func(tx *txConn) error { return insertToken(ctx, tx, t) })
 }
 
-func insertToken(ctx context.Context, tx *sql.Tx, t *micropubd.Token) error {
+func insertToken(ctx context.Context, tx *txConn, t *micropubd.Token) error {
 	var codeID any
 	if t.CodeID != 0 {
 		codeID = t.CodeID
@@ -36,7 +36,9 @@ func insertToken(ctx context.Context, tx *sql.Tx, t *micropubd.Token) error {
 // oldID was revoked already (a concurrent refresh won), nothing is stored and the error is
 // micropubd.ErrConflict.
 func (db *DB) RotateToken(ctx context.Context, oldID int64, at time.Time, next *micropubd.Token) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTxState(ctx, func(st *txState) error {
+		tx := st.tx
+		afterCommit(ctx, st, db.tokens.invalidate)
 		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at.UnixNano(), oldID)
 		if err != nil {
 			return fmt.Errorf("revoke token: %w", err)
@@ -51,7 +53,7 @@ func (db *DB) RotateToken(ctx context.Context, oldID int64, at time.Time, next *
 // RevokeTokensOfCode revokes every token issued from one authorization code, refreshes
 // included: what a replayed code or refresh token calls for.
 func (db *DB) RevokeTokensOfCode(ctx context.Context, codeID int64, at time.Time) error {
-	if _, err := db.exec(ctx, `UPDATE tokens SET revoked_at = ? WHERE code_id = ? AND revoked_at IS NULL`,
+	if err := db.tokenWrite(ctx, `UPDATE tokens SET revoked_at = ? WHERE code_id = ? AND revoked_at IS NULL`,
 		at.UnixNano(), codeID); err != nil {
 		return fmt.Errorf("revoke tokens of code %d: %w", codeID, err)
 	}
@@ -83,13 +85,36 @@ func scanToken(row scanner) (*micropubd.Token, error) {
 	return &t, nil
 }
 
-// TokenByHash returns the token whose SHA-256 is hash, revoked or expired ones included.
+// tokenWrite runs a statement that changes tokens, and empties the token cache once it has
+// committed: every revocation goes through here (or calls invalidate after its commit).
+func (db *DB) tokenWrite(ctx context.Context, query string, args ...any) error {
+	return db.inTxState(ctx, func(st *txState) error {
+		afterCommit(ctx, st, db.tokens.invalidate)
+		_, err := st.tx.ExecContext(ctx, query, args...)
+		return err
+	})
+}
+
+// TokenByHash returns the token whose SHA-256 is hash, revoked or expired ones included,
+// from memory when it was read before and no token changed since (see tokenCache).
 func (db *DB) TokenByHash(ctx context.Context, hash []byte) (*micropubd.Token, error) {
+	inTx := txOf(ctx) != nil
+	var gen uint64
+	if !inTx {
+		var t *micropubd.Token
+		if t, gen = db.tokens.get(hash); t != nil {
+			return t, nil
+		}
+	}
 	row, err := db.queryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash)
 	if err != nil {
 		return nil, err
 	}
-	return scanToken(row)
+	t, err := scanToken(row)
+	if err == nil && !inTx {
+		db.tokens.put(gen, t)
+	}
+	return t, err
 }
 
 // TokenByRefreshHash returns the token whose refresh token's SHA-256 is hash.
@@ -121,12 +146,13 @@ func (db *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	if _, err := db.exec(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, at.UnixNano(), id); err != nil {
 		return fmt.Errorf("touch token: %w", err)
 	}
+	db.tokens.touched(id, at)
 	return nil
 }
 
 // RevokeToken marks the token revoked; it fails verification from then on.
 func (db *DB) RevokeToken(ctx context.Context, id int64, at time.Time) error {
-	if _, err := db.exec(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at.UnixNano(), id); err != nil {
+	if err := db.tokenWrite(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at.UnixNano(), id); err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
 	return nil
@@ -153,7 +179,7 @@ func (db *DB) CreateAuthCode(ctx context.Context, c *micropubd.AuthCode) error {
 func (db *DB) RedeemAuthCode(ctx context.Context, hash []byte, at time.Time,
 	redeem func(*micropubd.AuthCode) (*micropubd.Token, error)) (*micropubd.AuthCode, error) {
 	var code *micropubd.AuthCode
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *txConn) error {
 		var (
 			c                     micropubd.AuthCode
 			ttl, created, expires int64
@@ -199,7 +225,7 @@ func (db *DB) RedeemAuthCode(ctx context.Context, hash []byte, at time.Time,
 
 // revokeReplayed revokes the tokens issued for an already used code and reports the replay.
 func (db *DB) revokeReplayed(ctx context.Context, hash []byte, at time.Time) error {
-	if _, err := db.exec(ctx, `UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL
+	if err := db.tokenWrite(ctx, `UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL
 		AND code_id = (SELECT id FROM auth_codes WHERE hash = ?)`, at.UnixNano(), hash); err != nil {
 		return fmt.Errorf("revoke tokens of a replayed code: %w", err)
 	}

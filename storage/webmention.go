@@ -138,7 +138,7 @@ const sendColumns = `id, post_id, source, target, version, status, endpoint, res
 // target queued for the post before (a link since removed must hear of it too). A target
 // already queued or sent for this version is left alone: an unchanged post is never sent twice.
 func (db *DB) QueueSends(ctx context.Context, postID int64, source, version string, targets []string, due time.Time) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txConn) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE webmention_sends SET source = ?, version = ?, status = 'pending',
 			attempts = 0, result = '', due_at = ? WHERE post_id = ? AND version != ?`,
 			source, version, due.UnixNano(), postID, version); err != nil {
@@ -169,6 +169,28 @@ func (db *DB) NextSendDue(ctx context.Context) (time.Time, bool, error) {
 // SentWebmentions lists the webmentions queued or sent for a post, in the order queued.
 func (db *DB) SentWebmentions(ctx context.Context, postID int64) ([]*micropubd.WebmentionSend, error) {
 	return db.listSends(ctx, `SELECT `+sendColumns+` FROM webmention_sends WHERE post_id = ? ORDER BY id`, postID)
+}
+
+// SentWebmentionsOf lists the webmentions queued or sent for several posts, by post: one query
+// for a page of posts.
+func (db *DB) SentWebmentionsOf(ctx context.Context, postIDs []int64) (map[int64][]*micropubd.WebmentionSend, error) {
+	out := map[int64][]*micropubd.WebmentionSend{}
+	if len(postIDs) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(postIDs)
+	if err != nil {
+		return nil, err
+	}
+	all, err := db.listSends(ctx, `SELECT `+sendColumns+` FROM webmention_sends
+		WHERE post_id IN (SELECT value FROM json_each(?)) ORDER BY id`, string(list))
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range all {
+		out[s.PostID] = append(out[s.PostID], s)
+	}
+	return out, nil
 }
 
 // SaveSend records the outcome of sending a webmention, unless the post changed meanwhile

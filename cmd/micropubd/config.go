@@ -36,11 +36,18 @@ type settings interface {
 
 // recordSite stores serve's --url and --name: the one source of the site's identity for the
 // other commands.
+// Unchanged settings are not written again, so that a server restarted on a full disk needs
+// no write to start.
 func recordSite(ctx context.Context, db settings, base *url.URL, name string) error {
-	if err := db.SetSetting(ctx, settingURL, base.String()); err != nil {
-		return err
+	for _, kv := range [][2]string{{settingURL, base.String()}, {settingName, name}} {
+		if v, err := db.Setting(ctx, kv[0]); err == nil && v == kv[1] {
+			continue
+		}
+		if err := db.SetSetting(ctx, kv[0], kv[1]); err != nil {
+			return err
+		}
 	}
-	return db.SetSetting(ctx, settingName, name)
+	return nil
 }
 
 // openSite opens the existing database of the data folder, for the commands other than serve,

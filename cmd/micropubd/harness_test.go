@@ -66,8 +66,14 @@ func (b *lockedBuffer) String() string {
 
 func newTestServer(t testing.TB, opts ...func(*serverConfig)) *testServer {
 	t.Helper()
+	return newTestServerOn(t, t.TempDir(), opts...)
+}
+
+// newTestServerOn is newTestServer on the data folder dir.
+func newTestServerOn(t testing.TB, dir string, opts ...func(*serverConfig)) *testServer {
+	t.Helper()
 	ctx := context.Background()
-	db, err := storage.Open(ctx, t.TempDir())
+	db, err := storage.Open(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,13 +8,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
+	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/micropubd/micropubd"
 	"github.com/micropubd/micropubd/micropub"
 	"github.com/micropubd/micropubd/notes"
 	"github.com/micropubd/micropubd/outbound"
@@ -49,6 +51,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	keepLocation := fs.Bool("keep-location", envOr("MICROPUBD_KEEP_LOCATION", "") == "true", "keep the GPS position in uploaded JPEGs; by default it is removed (env MICROPUBD_KEEP_LOCATION=true)")
 	allowPrivate := fs.Bool("allow-private-addresses", envOr("MICROPUBD_ALLOW_PRIVATE_ADDRESSES", "") == "true", "let the server's own fetches (webmentions, IndieAuth client pages) reach loopback and private addresses: for tests and private networks only (env MICROPUBD_ALLOW_PRIVATE_ADDRESSES=true)")
 	logLevel := fs.String("log-level", envOr("MICROPUBD_LOG_LEVEL", "info"), "debug, info, warn or error (env MICROPUBD_LOG_LEVEL)")
+	httpLim := defaultHTTPLimits()
+	fs.IntVar(&httpLim.ConnsPerClient, "max-conns-per-client", httpLim.ConnsPerClient, "most connections one client address may hold at once; 0: no cap, the default with --trust-proxy (env MICROPUBD_MAX_CONNS_PER_CLIENT)")
 	var limits micropub.Limits
 	if err := errors.Join(
 		sizeVar(fs, &limits.Body, "body-limit", "MICROPUBD_BODY_LIMIT", micropub.DefaultLimits.Body, "largest form-encoded or JSON request body"),
@@ -64,6 +68,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if err := connsPerClient(fs, &httpLim.ConnsPerClient, *trustProxy); err != nil {
+		return err
 	}
 	base, err := c.baseURL()
 	if err != nil {
@@ -94,15 +101,25 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	if err := recordSite(ctx, db, base, *name); err != nil {
+	// On a full disk the server still starts: it serves reads and answers writes 507 until
+	// space is freed. The start-up writes below are then put off to the next start.
+	startWrite := func(what string, err error) error {
+		if errors.Is(err, micropubd.ErrNoSpace) {
+			log.Warn("the disk is full: "+what+" is put off; reads are served and writes refused (507) until space is freed", "err", err)
+			return nil
+		}
+		return err
+	}
+	if err := startWrite("recording --url and --name", recordSite(ctx, db, base, *name)); err != nil {
 		return err
 	}
 	if err := db.SweepFiles(ctx); err != nil {
 		return err
 	}
-	if err := db.PruneNoteVersions(ctx, time.Now().Add(-noteVersions)); err != nil {
+	if err := startWrite("pruning old note versions", db.PruneNoteVersions(ctx, time.Now().Add(-noteVersions))); err != nil {
 		return err
 	}
+	warnLowSpace(log, c.data)
 	handler, err := newServer(serverConfig{
 		BaseURL:          base,
 		Name:             *name,
@@ -126,6 +143,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ln = capClients(ln, httpLim.ConnsPerClient, log)
 	// The webmention queues run until shutdown; the database closes after they stopped.
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	background := make(chan struct{})
@@ -138,15 +156,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		<-background
 	}()
 	// Requests do not inherit ctx: at shutdown the ones in flight must finish, not be cancelled.
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		// Long enough for a 100 MB upload on a slow line, short enough that a trickled body
-		// does not hold a connection for ever.
-		ReadTimeout: 20 * time.Minute,
-		IdleTimeout: 2 * time.Minute,
-		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(handler, httpLim, strings.TrimSuffix(base.Path, "/")+"/media/", log)
 	log.Info("serving", "addr", ln.Addr().String(), "url", base.String(), "data", c.data)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -169,6 +179,39 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// connsPerClient reads MICROPUBD_MAX_CONNS_PER_CLIENT unless the flag was given. Behind a
+// reverse proxy every connection comes from the proxy, so there the cap is off unless set.
+func connsPerClient(fs *flag.FlagSet, n *int, trustProxy bool) error {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "max-conns-per-client" })
+	if given {
+		return nil
+	}
+	if v, ok := os.LookupEnv("MICROPUBD_MAX_CONNS_PER_CLIENT"); ok {
+		parsed, err := strconv.Atoi(v)
+		if err != nil || parsed < 0 {
+			return fmt.Errorf("MICROPUBD_MAX_CONNS_PER_CLIENT: %q is not a number from 0", v)
+		}
+		*n = parsed
+		return nil
+	}
+	if trustProxy {
+		*n = 0
+	}
+	return nil
+}
+
+// warnLowSpace says at start when the data folder's disk is nearly full.
+func warnLowSpace(log *slog.Logger, dir string) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return
+	}
+	if free := int64(st.Bavail) * int64(st.Bsize); free < 64<<20 {
+		log.Warn("the data folder's disk is nearly full: writes fail (507) once it is", "free_bytes", free, "data", dir)
+	}
 }
 
 // parseTargets reads "uid=Name,uid2=Name 2"; a target without a name is named by its uid.

@@ -1,0 +1,512 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+)
+
+// Group commit. Every write transaction is a job for one goroutine, the committer, which owns
+// the write connection. It opens a transaction and runs each job waiting under a savepoint of
+// its own; a job that fails is rolled back to its savepoint alone. It commits as soon as the
+// previous batch is on disk, running the jobs that arrive meanwhile into the open transaction
+// (up to maxBatch). A second goroutine, the syncer, fsyncs the write-ahead log after each
+// commit (written with synchronous=NORMAL) and only then answers the batch's callers: an
+// acknowledged write is on disk, as with synchronous=FULL, while the next batch's statements
+// run during this one's fsync. Under load batches grow by themselves to what one fsync takes;
+// idle, a lone write commits at once. No job ever waits for a timer.
+
+// maxBatch bounds the jobs one transaction holds, so that a flood of writes still commits,
+// and answers, in steps.
+const maxBatch = 128
+
+// The savepoint statements of a job inside a batch, prepared at Open.
+const (
+	savepointJob = `SAVEPOINT job`
+	releaseJob   = `RELEASE job`
+	rollbackJob  = `ROLLBACK TO job`
+)
+
+// errClosed answers a write sent after Close.
+var errClosed = errors.New("the database is closed")
+
+// txKey carries a write transaction's state in a context.
+type txKey struct{}
+
+// txState is a write transaction as the storage methods called inside it see it.
+type txState struct {
+	tx *txConn
+	// after runs once the transaction has committed (not if it rolls back).
+	after []func()
+}
+
+// txConn is the write transaction as jobs use it. A statement is never interrupted by its
+// request's context: SQLite would roll the whole transaction back, the other jobs of the
+// batch with it. A job whose request has gone before it starts is skipped instead.
+type txConn struct {
+	tx *sql.Tx
+	// stmts are the transaction's copies of the statements prepared at Open, made once per
+	// transaction rather than once per use.
+	stmts map[*sql.Stmt]*sql.Stmt
+}
+
+func (t *txConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(context.WithoutCancel(ctx), query, args...)
+}
+
+func (t *txConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(context.WithoutCancel(ctx), query, args...)
+}
+
+func (t *txConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(context.WithoutCancel(ctx), query, args...)
+}
+
+// StmtContext returns the transaction's copy of a statement prepared on the write connection.
+func (t *txConn) StmtContext(ctx context.Context, s *sql.Stmt) *sql.Stmt {
+	if ts, ok := t.stmts[s]; ok {
+		return ts
+	}
+	ts := t.tx.StmtContext(context.WithoutCancel(ctx), s)
+	if t.stmts == nil {
+		t.stmts = map[*sql.Stmt]*sql.Stmt{}
+	}
+	t.stmts[s] = ts
+	return ts
+}
+
+func txOf(ctx context.Context) *txState {
+	st, _ := ctx.Value(txKey{}).(*txState)
+	return st
+}
+
+// job is one write transaction waiting for the committer.
+type job struct {
+	ctx   context.Context
+	fn    func(st *txState) error
+	after []func()
+	done  chan jobResult
+}
+
+type jobResult struct {
+	err    error
+	panicV any
+}
+
+type committer struct {
+	// commits and jobs count the transactions committed and the jobs they held.
+	commits, jobs atomic.Int64
+
+	db      *DB
+	queue   chan *job
+	quit    chan struct{}
+	stopped chan struct{}
+	once    sync.Once
+	// synced receives the committed batches the syncer flushes and answers; idle holds a
+	// token while no committed batch waits for its flush: the committer takes it to commit.
+	synced  chan *committed
+	idle    chan struct{}
+	syncer  *walSyncer
+	flush   func() error // syncer.sync; tests hold it
+	syncEnd chan struct{}
+	// mu guards closed: a job is queued under the read lock, so none is queued after stop.
+	mu     sync.RWMutex
+	closed bool
+}
+
+func startCommitter(db *DB) *committer {
+	c := &committer{db: db, queue: make(chan *job, 4*maxBatch), quit: make(chan struct{}), stopped: make(chan struct{}),
+		synced: make(chan *committed, 1), idle: make(chan struct{}, 1),
+		syncer:  &walSyncer{path: filepath.Join(db.dir, DBFile) + "-wal"},
+		syncEnd: make(chan struct{})}
+	c.idle <- struct{}{}
+	c.flush = c.syncer.sync
+	go c.run()
+	go c.sync()
+	return c
+}
+
+// committed is a batch whose transaction committed, waiting for the log's fsync to answer.
+type committed struct {
+	jobs    []*job
+	results []jobResult
+}
+
+// sync flushes the log for each committed batch and answers its jobs; batches that wait
+// together share one fsync.
+func (c *committer) sync() {
+	defer close(c.syncEnd)
+	for first := range c.synced {
+		batches := []*committed{first}
+	more:
+		for {
+			select {
+			case b, ok := <-c.synced:
+				if !ok {
+					break more
+				}
+				batches = append(batches, b)
+			default:
+				break more
+			}
+		}
+		err := c.flush()
+		if err != nil {
+			err = noSpace(fmt.Errorf("flush the write-ahead log: %w", err))
+		}
+		for _, b := range batches {
+			for i, j := range b.jobs {
+				res := b.results[i]
+				if err != nil && res.err == nil && res.panicV == nil {
+					res.err = err
+				}
+				j.done <- res
+			}
+			c.idle <- struct{}{}
+		}
+	}
+}
+
+// walSyncer fsyncs the database's write-ahead log through a descriptor of its own, reopened
+// if SQLite ever makes a new file.
+type walSyncer struct {
+	path string
+	f    *os.File
+	ino  uint64
+}
+
+func (w *walSyncer) sync() error {
+	st, err := os.Stat(w.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // no log: what was committed is in the database file, synced by the checkpoint
+	}
+	if err != nil {
+		return err
+	}
+	ino := st.Sys().(*syscall.Stat_t).Ino
+	if w.f == nil || ino != w.ino {
+		if w.f != nil {
+			w.f.Close()
+		}
+		if w.f, err = os.Open(w.path); err != nil {
+			return err
+		}
+		w.ino = ino
+	}
+	return syscall.Fdatasync(int(w.f.Fd()))
+}
+
+func (w *walSyncer) close() {
+	if w.f != nil {
+		w.f.Close()
+	}
+}
+
+// stop commits what is queued and ends the committer; later writes fail with errClosed.
+func (c *committer) stop() {
+	c.once.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
+		close(c.quit)
+		<-c.stopped
+		close(c.synced)
+		<-c.syncEnd
+		c.syncer.close()
+	})
+	<-c.syncEnd
+}
+
+// enqueue queues j, unless the committer is stopped or ctx ends first.
+func (c *committer) enqueue(ctx context.Context, j *job) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return errClosed
+	}
+	select {
+	case c.queue <- j:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *committer) run() {
+	defer close(c.stopped)
+	for {
+		select {
+		case first := <-c.queue:
+			c.batch([]*job{first})
+		case <-c.quit:
+			// Whatever was queued before Close still commits.
+			for {
+				select {
+				case j := <-c.queue:
+					c.batch([]*job{j})
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// batch commits jobs in one transaction. A job whose failure took the whole transaction with
+// it (SQLite rolls back on a full disk or an I/O error) fails the jobs run before it in the
+// same transaction too; the jobs after it run in a new one.
+func (c *committer) batch(jobs []*job) {
+	for len(jobs) > 0 {
+		jobs = c.transaction(jobs)
+	}
+}
+
+// transaction runs jobs, and the jobs that arrive while the previous batch is flushed, in one
+// transaction until it commits or is lost; it answers (or hands the syncer) the jobs it
+// settled and returns those still to run.
+func (c *committer) transaction(jobs []*job) []*job {
+	db := c.db
+	ctx := context.Background()
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		err = noSpace(fmt.Errorf("begin: %w", err))
+		for _, j := range jobs {
+			j.done <- jobResult{err: err}
+		}
+		return nil
+	}
+	tx := &txConn{tx: sqlTx}
+	results := make([]jobResult, 0, len(jobs))
+	var states []*txState
+	for i := 0; ; i++ {
+		if i == len(jobs) {
+			// Every job so far has run: commit once the previous batch is flushed, taking in
+			// the jobs that come meanwhile.
+			if len(jobs) >= maxBatch {
+				<-c.idle
+				break
+			}
+			var j *job
+			select {
+			case j = <-c.queue: // jobs already waiting join first
+			default:
+				select {
+				case <-c.idle:
+				case j = <-c.queue:
+				}
+			}
+			if j == nil {
+				break
+			}
+			jobs = append(jobs, j)
+		}
+		j := jobs[i]
+		if err := j.ctx.Err(); err != nil {
+			results = append(results, jobResult{err: err})
+			states = append(states, nil)
+			continue
+		}
+		if _, err := db.txExec(ctx, tx, savepointJob); err != nil {
+			return c.lost(sqlTx, jobs, results, fmt.Errorf("savepoint: %w", err))
+		}
+		st := &txState{tx: tx}
+		res := runJob(j, st)
+		ok := res.err == nil && res.panicV == nil
+		if ok {
+			if _, err := db.txExec(ctx, tx, releaseJob); err != nil {
+				res.err = fmt.Errorf("release savepoint: %w", err)
+				return c.lost(sqlTx, jobs, append(results, res), res.err)
+			}
+		} else {
+			_, err := db.txExec(ctx, tx, rollbackJob)
+			if err == nil {
+				_, err = db.txExec(ctx, tx, releaseJob)
+			}
+			if err != nil {
+				// The job's failure ended the transaction: SQLite rolled it back (a full disk,
+				// an I/O error).
+				return c.lost(sqlTx, jobs, append(results, res), res.err)
+			}
+			st = nil
+		}
+		results = append(results, res)
+		states = append(states, st)
+	}
+	// The idle token is held: no batch waits for its flush.
+	if err := sqlTx.Commit(); err != nil {
+		c.idle <- struct{}{}
+		err = noSpace(fmt.Errorf("commit: %w", err))
+		for i, j := range jobs {
+			if results[i].err == nil && results[i].panicV == nil {
+				results[i].err = err
+			}
+			j.done <- results[i]
+		}
+		return nil
+	}
+	c.commits.Add(1)
+	c.jobs.Add(int64(len(jobs)))
+	// What the batch wrote is visible now: the hooks (the token cache's invalidation) run at
+	// once; the callers are answered once it is on disk. Failed jobs too: what they read (an
+	// update that found nothing to change) may come from a batch not yet flushed.
+	for _, st := range states {
+		if st != nil {
+			for _, f := range st.after {
+				f()
+			}
+		}
+	}
+	c.synced <- &committed{jobs: jobs, results: results}
+	return nil
+}
+
+// lost answers the jobs settled before the transaction was lost, results[i] being that of
+// jobs[i]; those that had succeeded fail with cause, as their writes are gone. It returns the
+// jobs still to run, in a new transaction.
+func (c *committer) lost(tx *sql.Tx, jobs []*job, results []jobResult, cause error) []*job {
+	tx.Rollback()
+	cause = noSpace(cause)
+	for i, res := range results {
+		if res.err == nil && res.panicV == nil {
+			res.err = fmt.Errorf("the transaction it shared was rolled back: %w", cause)
+		}
+		jobs[i].done <- res
+	}
+	next := len(results)
+	if next == 0 {
+		// Not even the first job could start: fail it rather than try for ever.
+		jobs[0].done <- jobResult{err: cause}
+		next = 1
+	}
+	return jobs[next:]
+}
+
+// runJob runs a job's function, turning a panic into a result for its caller to re-raise.
+func runJob(j *job, st *txState) (res jobResult) {
+	defer func() {
+		if v := recover(); v != nil {
+			res = jobResult{panicV: v}
+		}
+	}()
+	return jobResult{err: j.fn(st)}
+}
+
+// CommitStats returns how many write transactions were committed and how many jobs (write
+// transactions of callers) they held: jobs/commits is the mean size of a group commit.
+func (db *DB) CommitStats() (commits, jobs int64) {
+	return db.commits.commits.Load(), db.commits.jobs.Load()
+}
+
+// submit queues fn as a write transaction and waits for the commit that holds it.
+func (db *DB) submit(ctx context.Context, fn func(st *txState) error) error {
+	j := &job{ctx: ctx, fn: fn, done: make(chan jobResult, 1)}
+	if err := db.commits.enqueue(ctx, j); err != nil {
+		return err
+	}
+	// Once queued, the job is waited for even if ctx ends: it may be running, and what it
+	// does with the caller's variables must be over before the caller goes on.
+	res := <-j.done
+	if res.panicV != nil {
+		panic(res.panicV)
+	}
+	return res.err
+}
+
+// InTx runs fn in one write transaction, committed if fn returns nil and rolled back
+// otherwise. The storage methods of posts and notes called with the context fn is given take
+// part in that transaction, so that, say, publishing a note and saving it happen together or
+// not at all. Only those methods may be called inside fn: the one write connection is held.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return db.inTxState(ctx, func(st *txState) error {
+		// The transaction outlives no request, but a cancelled request must not interrupt it
+		// half way (see transaction).
+		return fn(context.WithValue(context.WithoutCancel(ctx), txKey{}, st))
+	})
+}
+
+// inTx runs fn in a write transaction, committing if it returns nil. Inside InTx it joins
+// the transaction there, under a savepoint, so that a failed call takes back its own writes
+// even when the caller goes on.
+func (db *DB) inTx(ctx context.Context, fn func(tx *txConn) error) error {
+	return db.inTxState(ctx, func(st *txState) error { return fn(st.tx) })
+}
+
+func (db *DB) inTxState(ctx context.Context, fn func(st *txState) error) error {
+	if st := txOf(ctx); st != nil {
+		if _, err := st.tx.ExecContext(ctx, `SAVEPOINT joined`); err != nil {
+			return noSpace(fmt.Errorf("savepoint: %w", err))
+		}
+		if err := fn(st); err != nil {
+			st.tx.ExecContext(ctx, `ROLLBACK TO joined`)
+			st.tx.ExecContext(ctx, `RELEASE joined`)
+			return noSpace(err)
+		}
+		if _, err := st.tx.ExecContext(ctx, `RELEASE joined`); err != nil {
+			return noSpace(fmt.Errorf("release savepoint: %w", err))
+		}
+		return nil
+	}
+	if db.commits == nil {
+		// Before the committer starts (migrations): a plain transaction.
+		tx, err := db.write.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		st := &txState{tx: &txConn{tx: tx}}
+		if err := fn(st); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		for _, f := range st.after {
+			f()
+		}
+		return nil
+	}
+	return noSpace(db.submit(ctx, fn))
+}
+
+// afterCommit runs f once the transaction ctx is in commits, or now outside one.
+func afterCommit(ctx context.Context, st *txState, f func()) {
+	if st == nil {
+		st = txOf(ctx)
+	}
+	if st == nil {
+		f()
+		return
+	}
+	st.after = append(st.after, f)
+}
+
+// exec runs one write statement: inside InTx in its transaction, else as a transaction of
+// its own through the committer.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := db.inTxState(ctx, func(st *txState) error {
+		var err error
+		res, err = db.txExec(ctx, st.tx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// syncDir makes a rename or a new file in dir durable: the directory entry itself is fsynced.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return noSpace(fmt.Errorf("sync %s: %w", dir, err))
+	}
+	return nil
+}
