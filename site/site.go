@@ -57,6 +57,8 @@ type Posts interface {
 	MediaVariantsOf(ctx context.Context, ids []int64) (map[int64][]*micropubd.Media, error)
 	SentWebmentions(ctx context.Context, postID int64) ([]*micropubd.WebmentionSend, error)
 	SentWebmentionsOf(ctx context.Context, postIDs []int64) (map[int64][]*micropubd.WebmentionSend, error)
+	// Generation counts the committed writes: pages cached before it moved are stale.
+	Generation() uint64
 }
 
 // Sessions is the owner's sign-in in the browser: signed in, the owner sees the webmentions
@@ -76,6 +78,7 @@ type Handler struct {
 	log      *slog.Logger
 	pages    *templates.Pages
 	content  *contentRenderer
+	cache    pageCache
 }
 
 // siteView is what every page knows of the site.

@@ -352,6 +352,7 @@ func (c *committer) transaction(jobs []*job) []*job {
 	}
 	c.commits.Add(1)
 	c.jobs.Add(int64(len(jobs)))
+	c.db.generation.Add(1) // readers see the batch from now on
 	// What the batch wrote is visible now: the hooks (the token cache's invalidation) run at
 	// once; the callers are answered once it is on disk. Failed jobs too: what they read (an
 	// update that found nothing to change) may come from a batch not yet flushed.

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -46,7 +47,13 @@ type DB struct {
 	// commits is the group committer's queue; nil until Open starts it.
 	commits *committer
 	tokens  *tokenCache
+	// generation counts the committed write transactions, for caches of what they change.
+	generation atomic.Uint64
 }
+
+// Generation counts the write transactions committed since Open: what was read when it had
+// a value is current until it moves.
+func (db *DB) Generation() uint64 { return db.generation.Load() }
 
 // hotWrites are prepared at Open, while the one write connection is free: preparing later, in
 // a transaction that holds it, would wait for it for ever.

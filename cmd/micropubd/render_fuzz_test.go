@@ -47,6 +47,8 @@ func (o onePost) ListedPosts(_ context.Context, _ int, fn func(string, time.Time
 
 func (o onePost) SiteChanged(context.Context) (time.Time, error) { return o.p.Published, nil }
 
+func (o onePost) Generation() uint64 { return 0 }
+
 func (o onePost) MediaVariantsOf(_ context.Context, ids []int64) (map[int64][]*micropubd.Media, error) {
 	out := map[int64][]*micropubd.Media{}
 	for _, id := range ids {

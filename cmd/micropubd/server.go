@@ -242,9 +242,9 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 	get("robots.txt", pages.Robots)
 	get("sitemap.xml", pages.Sitemap)
 	get("favicon.ico", pages.Favicon)
-	r.PathPrefix(prefix+"/tags/").HandlerFunc(pages.Tag).Methods(http.MethodGet, http.MethodHead)
-	get("", pages.Home)
-	r.PathPrefix(prefix+"/").HandlerFunc(pages.Post).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix(prefix+"/tags/").HandlerFunc(pages.Cached(pages.Tag)).Methods(http.MethodGet, http.MethodHead)
+	get("", pages.Cached(pages.Home))
+	r.PathPrefix(prefix+"/").HandlerFunc(pages.Cached(pages.Post)).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = http.HandlerFunc(pages.NotFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("%s is not allowed here.", r.Method), http.StatusMethodNotAllowed)

@@ -1,0 +1,113 @@
+package site
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"sync"
+)
+
+// Pages for visitors are rendered once and served from memory until the next write: a
+// permalink or a homepage then costs a map lookup, not queries and a template, and no more as
+// the archive grows. The database counts its committed writes (Posts.Generation); an entry
+// rendered before the count moved is stale. The owner's pages (a session, a token) are never
+// cached: they show drafts and the owner's bar.
+
+// pageCacheBytes bounds what the cache holds; past it, it starts again empty.
+const pageCacheBytes = 64 << 20
+
+type pageCache struct {
+	mu      sync.RWMutex
+	gen     uint64
+	size    int
+	entries map[string]*cachedPage
+}
+
+type cachedPage struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (c *pageCache) get(key string, gen uint64) *cachedPage {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.gen != gen {
+		return nil
+	}
+	return c.entries[key]
+}
+
+func (c *pageCache) put(key string, gen uint64, p *cachedPage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case gen < c.gen:
+		return // rendered before a write that a newer entry already reflects
+	case gen > c.gen || c.entries == nil || c.size+len(p.body) > pageCacheBytes:
+		c.gen, c.size, c.entries = gen, 0, map[string]*cachedPage{}
+	}
+	if old := c.entries[key]; old != nil {
+		c.size -= len(old.body)
+	}
+	c.entries[key] = p
+	c.size += len(p.body)
+}
+
+// recorder keeps what a page handler writes.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+func (r *recorder) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return r.body.Write(b)
+}
+
+// Cached serves a page from the cache to visitors: GET or HEAD with no credentials of any
+// kind (no Authorization header, no cookie), which see only what is public.
+func (h *Handler) Cached(page http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "" {
+			page(w, r)
+			return
+		}
+		key := r.URL.RequestURI()
+		gen := h.posts.Generation() // read before rendering: a write during it makes the entry stale
+		if p := h.cache.get(key, gen); p != nil {
+			p.write(w)
+			return
+		}
+		rec := &recorder{header: http.Header{}}
+		page(rec, r)
+		p := &cachedPage{status: rec.status, header: rec.header, body: rec.body.Bytes()}
+		if p.status == 0 {
+			p.status = http.StatusOK
+		}
+		switch p.status {
+		case http.StatusOK, http.StatusNotFound, http.StatusGone, http.StatusMovedPermanently:
+			if p.header.Get("Cache-Control") != "private, no-store" {
+				h.cache.put(key, gen, p)
+			}
+		}
+		p.write(w)
+	}
+}
+
+func (p *cachedPage) write(w http.ResponseWriter) {
+	dst := w.Header()
+	for k, v := range p.header {
+		dst[k] = v
+	}
+	dst.Set("Content-Length", strconv.Itoa(len(p.body)))
+	w.WriteHeader(p.status)
+	w.Write(p.body)
+}
