@@ -194,12 +194,12 @@ func (h *Handler) viewsOf(ctx context.Context, posts []*micropubd.Post) []*postV
 	venues, alts := map[string]*micropubd.Post{}, map[string]*micropubd.Media{}
 	var err error
 	if len(paths) > 0 {
-		if venues, err = h.posts.PostsByPaths(ctx, paths); err != nil {
+		if venues, err = h.posts.PostsByPaths(ctx, paths); err != nil && ctx.Err() == nil {
 			h.log.WarnContext(ctx, "venues not resolved", "err", err)
 		}
 	}
 	if len(names) > 0 {
-		if alts, err = h.posts.MediaByNames(ctx, names); err != nil {
+		if alts, err = h.posts.MediaByNames(ctx, names); err != nil && ctx.Err() == nil {
 			h.log.WarnContext(ctx, "alt texts not read", "err", err)
 		}
 	}
