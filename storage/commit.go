@@ -182,7 +182,9 @@ func (c *committer) sync() {
 			}
 		}
 		if err != nil {
-			err = noSpace(fmt.Errorf("flush the write-ahead log: %w", err))
+			// The batch is committed (readers see it) but may not be on disk: its writes are
+			// answered as failed, and not as a full disk's, which would say nothing was saved.
+			err = fmt.Errorf("flush the write-ahead log: %w", err)
 		}
 		for _, b := range batches {
 			for i, j := range b.jobs {
