@@ -55,6 +55,9 @@ for r in $(seq "$rounds"); do
 	run homepage http://127.0.0.1:$port/
 done
 
+echo "each run: name requests/s p99-ms non-2xx"
+cat "$work/results"
+echo
 median() { grep "^$1 " "$work/results" | awk -v c="$2" '{print $c}' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 printf 'archive: %s posts; wrk -t2 -c32 -d%ss; median of %s rounds, floor and micropubd alternating\n' "$posts" "$secs" "$rounds"

@@ -110,11 +110,14 @@ type committer struct {
 	once    sync.Once
 	// synced receives the committed batches the syncer flushes and answers; idle holds a
 	// token while no committed batch waits for its flush: the committer takes it to commit.
-	synced  chan *committed
-	idle    chan struct{}
-	syncer  *walSyncer
-	flush   func() error // syncer.sync; tests hold it
-	syncEnd chan struct{}
+	synced chan *committed
+	idle   chan struct{}
+	// checkpoint asks the checkpointer to copy the log into the database file.
+	checkpoint chan struct{}
+	ckptEnd    chan struct{}
+	syncer     *walSyncer
+	flush      func() error // syncer.sync; tests hold it
+	syncEnd    chan struct{}
 	// mu guards closed: a job is queued under the read lock, so none is queued after stop.
 	mu     sync.RWMutex
 	closed bool
@@ -124,12 +127,27 @@ func startCommitter(db *DB) *committer {
 	c := &committer{db: db, queue: make(chan *job, 4*maxBatch), quit: make(chan struct{}), stopped: make(chan struct{}),
 		synced: make(chan *committed, 1), idle: make(chan struct{}, 1),
 		syncer:  &walSyncer{path: filepath.Join(db.dir, DBFile) + "-wal"},
-		syncEnd: make(chan struct{})}
+		syncEnd: make(chan struct{}), checkpoint: make(chan struct{}, 1), ckptEnd: make(chan struct{})}
 	c.idle <- struct{}{}
 	c.flush = c.syncer.sync
 	go c.run()
 	go c.sync()
+	go c.checkpoints()
 	return c
+}
+
+// checkpointAt is the size of the log past which it is copied into the database file.
+const checkpointAt = 4 << 20
+
+// checkpoints copies the log into the database file when the syncer finds it past
+// checkpointAt: a PASSIVE checkpoint on a connection of its own, which the writer does not
+// wait for. (SQLite fsyncs the log before and the database file after it; the writer starts
+// the log over once it is all copied.)
+func (c *committer) checkpoints() {
+	defer close(c.ckptEnd)
+	for range c.checkpoint {
+		c.db.checkpoints.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
+	}
 }
 
 // committed is a batch whose transaction committed, waiting for the log's fsync to answer.
@@ -157,8 +175,16 @@ func (c *committer) sync() {
 			}
 		}
 		err := c.flush()
+		if c.syncer.size > checkpointAt {
+			select {
+			case c.checkpoint <- struct{}{}:
+			default: // one is running or asked for already
+			}
+		}
 		if err != nil {
-			err = noSpace(fmt.Errorf("flush the write-ahead log: %w", err))
+			// The batch is committed (readers see it) but may not be on disk: its writes are
+			// answered as failed, and not as a full disk's, which would say nothing was saved.
+			err = fmt.Errorf("flush the write-ahead log: %w", err)
 		}
 		for _, b := range batches {
 			for i, j := range b.jobs {
@@ -179,6 +205,7 @@ type walSyncer struct {
 	path string
 	f    *os.File
 	ino  uint64
+	size int64 // the log's size at the last sync
 }
 
 func (w *walSyncer) sync() error {
@@ -189,6 +216,7 @@ func (w *walSyncer) sync() error {
 	if err != nil {
 		return err
 	}
+	w.size = st.Size()
 	ino := st.Sys().(*syscall.Stat_t).Ino
 	if w.f == nil || ino != w.ino {
 		if w.f != nil {
@@ -219,6 +247,8 @@ func (c *committer) stop() {
 		close(c.synced)
 		<-c.syncEnd
 		c.syncer.close()
+		close(c.checkpoint)
+		<-c.ckptEnd
 	})
 	<-c.syncEnd
 }

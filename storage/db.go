@@ -39,7 +39,9 @@ var migrations embed.FS
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
-	dir   string
+	// checkpoints is the connection the committer's checkpoints run on (see commit.go).
+	checkpoints *sql.DB
+	dir         string
 	// reads and writes cache prepared statements of the hot paths: SQLite spends more time
 	// preparing these statements than running them.
 	reads  sync.Map // query -> *sql.Stmt on the read pool
@@ -145,7 +147,7 @@ type connector struct {
 func (c connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
 func (c connector) Driver() driver.Driver                        { return c.driver }
 
-func newConnector(dsn string, cacheKiB int) connector {
+func newConnector(dsn string, cacheKiB int, pragmas ...string) connector {
 	return connector{dsn: dsn, driver: &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		// The log and its index (-wal, -shm) stay when the last connection closes, emptied:
 		// a server restarted on a full disk can then open the database and serve reads
@@ -153,7 +155,8 @@ func newConnector(dsn string, cacheKiB int) connector {
 		if err := c.SetFileControlInt("main", fcntlPersistWAL, 1); err != nil {
 			return fmt.Errorf("persist the write-ahead log: %w", err)
 		}
-		_, err := c.Exec(fmt.Sprintf(`PRAGMA cache_size = -%d; PRAGMA journal_size_limit = %d`, cacheKiB, walLimit), nil)
+		_, err := c.Exec(fmt.Sprintf(`PRAGMA cache_size = -%d; PRAGMA journal_size_limit = %d; `, cacheKiB, walLimit)+
+			strings.Join(pragmas, "; "), nil)
 		return err
 	}}}
 }
@@ -182,15 +185,19 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	for k, v := range params {
 		writeParams[k] = v
 	}
-	write := sql.OpenDB(newConnector("file:"+path+"?"+writeParams.Encode(), writeCacheKiB))
+	// The writer never checkpoints (a checkpoint in a commit holds up every write waiting):
+	// the checkpointer does, on a connection of its own, beside the writer.
+	write := sql.OpenDB(newConnector("file:"+path+"?"+writeParams.Encode(), writeCacheKiB, "PRAGMA wal_autocheckpoint = 0"))
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
+	checkpoints := sql.OpenDB(newConnector("file:"+path+"?"+params.Encode(), 1024))
+	checkpoints.SetMaxOpenConns(1)
 
 	params.Set("_query_only", "true")
 	read := sql.OpenDB(newConnector("file:"+path+"?"+params.Encode(), readCacheKiB))
 	read.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
 
-	db := &DB{write: write, read: read, dir: dir, tokens: newTokenCache()}
+	db := &DB{write: write, read: read, checkpoints: checkpoints, dir: dir, tokens: newTokenCache()}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, noSpace(err)
@@ -240,7 +247,7 @@ func (db *DB) Close() error {
 	for _, s := range db.writes {
 		s.Close()
 	}
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(db.read.Close(), db.checkpoints.Close(), db.write.Close())
 }
 
 // migrate applies the embedded migrations that the database has not seen, each in its own
