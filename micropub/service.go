@@ -54,9 +54,10 @@ type Service struct {
 
 // ChangeListener hears of posts as they are written.
 type ChangeListener interface {
-	// PostChanged runs inside the transaction that wrote p; an error undoes the write.
-	PostChanged(ctx context.Context, p *micropubd.Post) error
-	// Committed runs after that transaction committed.
+	// PostChanged runs inside the transaction that wrote p; an error undoes the write. It says
+	// whether it has work for after the commit.
+	PostChanged(ctx context.Context, p *micropubd.Post) (after bool, err error)
+	// Committed runs after that transaction committed, when PostChanged asked for it.
 	Committed()
 }
 
@@ -67,17 +68,21 @@ func (s *Service) write(ctx context.Context, fn func(ctx context.Context) (*micr
 		return fn(ctx)
 	}
 	var p *micropubd.Post
+	var after bool
 	err := s.Store.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		if p, err = fn(ctx); err != nil {
 			return err
 		}
-		return s.Changes.PostChanged(ctx, p)
+		after, err = s.Changes.PostChanged(ctx, p)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.Changes.Committed()
+	if after {
+		s.Changes.Committed()
+	}
 	return p, nil
 }
 

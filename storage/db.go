@@ -59,7 +59,8 @@ func (db *DB) Generation() uint64 { return db.generation.Load() }
 
 // hotWrites are prepared at Open, while the one write connection is free: preparing later, in
 // a transaction that holds it, would wait for it for ever.
-var hotWrites = append([]string{insertPost, insertPath, savepointJob, releaseJob, rollbackJob},
+var hotWrites = append([]string{insertPost, insertPath, savepointJob, releaseJob, rollbackJob,
+	hasSends, queueSendsAgain, queueSendsTarget},
 	categoryStatements()...)
 
 // querier runs reads: the pool's connections, or inside InTx its transaction, which sees
@@ -92,9 +93,13 @@ func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
-// queryRow runs a read through a cached prepared statement (inside InTx, through its transaction).
+// queryRow runs a read through a cached prepared statement (inside InTx, through its transaction,
+// and its statement prepared at Open if it is a hot one).
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
 	if st := txOf(ctx); st != nil {
+		if s, ok := db.writes[query]; ok {
+			return st.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...), nil
+		}
 		return st.tx.QueryRowContext(ctx, query, args...), nil
 	}
 	s, err := db.readStmt(ctx, query)

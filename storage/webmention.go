@@ -139,20 +139,36 @@ const sendColumns = `id, post_id, source, target, version, status, endpoint, res
 // already queued or sent for this version is left alone: an unchanged post is never sent twice.
 func (db *DB) QueueSends(ctx context.Context, postID int64, source, version string, targets []string, due time.Time) error {
 	return db.inTx(ctx, func(tx *txConn) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE webmention_sends SET source = ?, version = ?, status = 'pending',
-			attempts = 0, result = '', due_at = ? WHERE post_id = ? AND version != ?`,
-			source, version, due.UnixNano(), postID, version); err != nil {
+		if _, err := db.txExec(ctx, tx, queueSendsAgain, source, version, due.UnixNano(), postID, version); err != nil {
 			return fmt.Errorf("queue webmentions: %w", err)
 		}
 		for _, target := range targets {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO webmention_sends (post_id, source, target, version, status, due_at)
-				VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT (post_id, target) DO NOTHING`,
-				postID, source, target, version, due.UnixNano()); err != nil {
+			if _, err := db.txExec(ctx, tx, queueSendsTarget, postID, source, target, version, due.UnixNano()); err != nil {
 				return fmt.Errorf("queue webmention: %w", err)
 			}
 		}
 		return nil
 	})
+}
+
+// The statements every write of a post runs (see hotWrites).
+const (
+	hasSends         = `SELECT EXISTS (SELECT 1 FROM webmention_sends WHERE post_id = ?)`
+	queueSendsAgain  = `UPDATE webmention_sends SET source = ?, version = ?, status = 'pending', attempts = 0, result = '', due_at = ? WHERE post_id = ? AND version != ?`
+	queueSendsTarget = `INSERT INTO webmention_sends (post_id, source, target, version, status, due_at) VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT (post_id, target) DO NOTHING`
+)
+
+// HasSends reports whether webmentions were ever queued for a post.
+func (db *DB) HasSends(ctx context.Context, postID int64) (bool, error) {
+	var found bool
+	row, err := db.queryRow(ctx, hasSends, postID)
+	if err == nil {
+		err = row.Scan(&found)
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up webmentions sent: %w", err)
+	}
+	return found, nil
 }
 
 // DueSends returns webmentions to send due by now, the longest waiting first.

@@ -33,16 +33,27 @@ const maxTargets = 50
 // it: to every page a public post links to, and again to every page it was sent to before (a
 // deleted post, or a removed link, must be heard of too). The queue keeps a hash of the post:
 // an unchanged post is never sent twice.
-func (s *Service) PostChanged(ctx context.Context, p *micropubd.Post) error {
+func (s *Service) PostChanged(ctx context.Context, p *micropubd.Post) (queued bool, err error) {
 	var targets []string
 	if p.InFeed() && !p.IsDeleted() {
 		targets = s.links(p)
 	}
+	if len(targets) == 0 {
+		// Most posts link nowhere; with nothing sent before either, there is nothing to queue
+		// and no hash to take, which matters inside the writer's transaction.
+		if sent, err := s.store.HasSends(ctx, p.ID); err != nil || !sent {
+			return false, err
+		}
+	}
 	source := s.cfg.BaseURL.String() + p.Path
-	return s.store.QueueSends(ctx, p.ID, source, version(p), targets, s.cfg.Now())
+	if err := s.store.QueueSends(ctx, p.ID, source, version(p), targets, s.cfg.Now()); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
-// Committed wakes the sender once the change that queued webmentions is committed.
+// Committed wakes the sender once a change that queued webmentions is committed (not after
+// the others: a wake costs the sender two queries).
 func (s *Service) Committed() { s.outgoing.signal() }
 
 // version is a hash of what a post shows: its address, state and properties (not the
@@ -98,7 +109,7 @@ func (s *Service) links(p *micropubd.Post) []string {
 	for _, v := range p.Properties["content"] {
 		switch x := v.(type) {
 		case string:
-			for _, u := range plainLinks.FindAllString(x, -1) {
+			for _, u := range textLinks(x) {
 				add(u)
 			}
 		case map[string]any:
@@ -107,7 +118,7 @@ func (s *Service) links(p *micropubd.Post) []string {
 					add(u)
 				}
 			} else if t, ok := x["value"].(string); ok {
-				for _, u := range plainLinks.FindAllString(t, -1) {
+				for _, u := range textLinks(t) {
 					add(u)
 				}
 			}
@@ -117,6 +128,26 @@ func (s *Service) links(p *micropubd.Post) []string {
 }
 
 var plainLinks = xurls.Strict()
+
+// textLinks are the URLs written out in plain text. Only http(s) links are sent webmentions, so
+// text without "http" (most notes) skips the regular expression, which costs more than the rest
+// of a create and runs inside the writer's transaction.
+func textLinks(text string) []string {
+	if !containsFold(text, "http") {
+		return nil
+	}
+	return plainLinks.FindAllString(text, -1)
+}
+
+// containsFold reports whether s contains the ASCII word sub in any case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
 
 // htmlLinks are the href values of the a elements of an HTML fragment.
 func htmlLinks(fragment string) []string {

@@ -35,6 +35,7 @@ type Store interface {
 	WebmentionBySource(ctx context.Context, source string, postID int64) (*micropubd.Webmention, error)
 	SaveWebmention(ctx context.Context, m *micropubd.Webmention) (bool, error)
 
+	HasSends(ctx context.Context, postID int64) (bool, error)
 	QueueSends(ctx context.Context, postID int64, source, version string, targets []string, due time.Time) error
 	DueSends(ctx context.Context, now time.Time, limit int) ([]*micropubd.WebmentionSend, error)
 	NextSendDue(ctx context.Context) (time.Time, bool, error)
