@@ -117,6 +117,9 @@ type ownerView struct {
 	Post string
 	// DeleteMention is where the delete buttons of received webmentions post.
 	DeleteMention string
+	// NoForms is set on the page of a shared note, whose policy lets no form post (and whose
+	// requests carry no Origin a write would need): the bar keeps its links only.
+	NoForms bool
 }
 
 // New parses the embedded templates. isOwner tells whether a request comes from the owner
@@ -266,6 +269,9 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "private, no-store")
 	}
 	pg := h.newPage(r, "")
+	if strings.HasPrefix(path, micropubd.SharedPathPrefix) {
+		pg.Owner.NoForms, pg.Owner.DeleteMention = true, ""
+	}
 	v := h.views(r.Context(), true, []*micropubd.Post{p}).post(p)
 	if h.isOwner(r) {
 		v.Sent = h.sent(r.Context(), p)

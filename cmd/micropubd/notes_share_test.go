@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -11,6 +12,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/micropubd/micropubd/indieauth"
 )
 
 // sharedURLPattern is a shared note's address: /s/ and 32 characters of a random token.
@@ -449,5 +453,37 @@ func TestLogin_NextMustBeAPathOnThisSite(t *testing.T) {
 		if loc := resp.Header.Get("Location"); loc != "/auth/tokens" {
 			t.Errorf("next=%q: signed in, sent to %q", next, loc)
 		}
+	}
+}
+
+// The page of a shared note lets no form post (form-action 'none', and no Origin under
+// no-referrer), so the owner's bar there keeps its links and offers no form that would fail.
+func TestNotes_SharedPageShowsTheOwnerNoFormThatCannotPost(t *testing.T) {
+	srv := newNotesServer(t)
+	nb := srv.newNotebook(t, "Work")
+	n := srv.newNote(t, nb.ID, "draft")
+	shared := srv.saveNote(t, url.Values{"id": {id(n.ID)}, "notebook_id": {id(nb.ID)}, "text": {"Shared plan"}, "is_encrypted": {"false"}, "is_sharing": {"true"}})
+	link := shared.Microblog.SharedURL
+
+	if err := indieauth.SetPassword(context.Background(), srv.db, ownerPassword, bcrypt.MinCost); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := ownerBrowser(t, srv.testServer)
+	resp, page := b.get(link)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("shared page: %d", resp.StatusCode)
+	}
+	if !strings.Contains(resp.Header.Get("Content-Security-Policy"), "form-action 'none'") {
+		t.Fatalf("CSP %q: the test assumes forms cannot post here", resp.Header.Get("Content-Security-Policy"))
+	}
+	if bytes.Contains(page, []byte("<form")) {
+		t.Errorf("the shared page offers a form its policy refuses:\n%s", page)
+	}
+	if !bytes.Contains(page, []byte(`class="ownerbar"`)) || !bytes.Contains(page, []byte("admin/edit?url=")) {
+		t.Errorf("the owner's bar with its links is missing:\n%s", page)
+	}
+	// On an ordinary page the bar still signs out.
+	if _, home := b.get(srv.base); !bytes.Contains(home, []byte("auth/logout")) {
+		t.Error("the homepage's bar has no Sign out")
 	}
 }
