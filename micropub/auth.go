@@ -93,8 +93,75 @@ func authenticate(ctx context.Context, v TokenVerifier, c credentials, body stri
 	return t, nil
 }
 
-// requireScope fails with 403 insufficient_scope unless t grants scope.
-func requireScope(t *micropubd.Token, scope string) error {
+// AuthoriseQuery verifies the token of a GET to the Micropub or media endpoint, sent in its
+// Authorization header or its access_token parameter.
+func AuthoriseQuery(r *http.Request, v TokenVerifier) (*micropubd.Token, error) {
+	return authenticate(r.Context(), v, headerOf(r), r.URL.Query().Get("access_token"))
+}
+
+// PostAuth authorises a POST to the Micropub or media endpoint: by an access token, in the
+// Authorization header, the body or both, or, for a form of the owner's pages, by the sign-in
+// session and the CSRF token in the form.
+type PostAuth struct {
+	r        *http.Request
+	tokens   TokenVerifier
+	sessions Sessions
+	me       string // the site's URL, the me of the owner's session
+	creds    credentials
+	session  bool
+}
+
+// AuthorisePost begins the authorisation of a POST. Its header token is verified at once, so
+// that a POST with a bad one is refused before its body (perhaps a large upload) is read; me is
+// the site's URL, whom the owner's session speaks for.
+func AuthorisePost(r *http.Request, tokens TokenVerifier, sessions Sessions, me string) (*PostAuth, error) {
+	session := sessionPost(r, sessions)
+	creds, err := headerToken(r, tokens)
+	if err != nil {
+		return nil, err
+	}
+	return &PostAuth{r: r, tokens: tokens, sessions: sessions, me: me, creds: creds, session: session}, nil
+}
+
+// WantsHTML reports whether the POST is the owner's browser posting a form that asked for a page
+// rather than JSON.
+func (a *PostAuth) WantsHTML() bool { return a.session && wantsHTML(a.r) }
+
+// Token returns the token the POST acts with, given the access_token and csrf fields of its
+// body: the owner's session when it is a session post without an access token, else the
+// access token.
+func (a *PostAuth) Token(accessToken, csrf string) (*micropubd.Token, error) {
+	if a.session && accessToken == "" {
+		if err := checkSession(a.r, a.sessions, csrf); err != nil {
+			return nil, err
+		}
+		return sessionToken(a.me), nil
+	}
+	return authenticate(a.r.Context(), a.tokens, a.creds, accessToken)
+}
+
+// FileToken authorises a file part before a byte of it is stored, given the access_token and
+// csrf fields sent before it: the owner's session, or a token with the media scope. noToken
+// describes the 401 answer to a request that sent no token before the file.
+func (a *PostAuth) FileToken(accessToken, csrf, noToken string) (*micropubd.Token, error) {
+	if a.session && accessToken == "" {
+		return a.Token(accessToken, csrf)
+	}
+	if a.creds.header == "" && accessToken == "" {
+		return nil, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Description: noToken}
+	}
+	t, err := authenticate(a.r.Context(), a.tokens, a.creds, accessToken)
+	if err != nil {
+		return nil, err
+	}
+	if err := RequireScope(t, micropubd.ScopeMedia); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// RequireScope fails with 403 insufficient_scope unless t grants scope.
+func RequireScope(t *micropubd.Token, scope string) error {
 	if t.Allows(scope) {
 		return nil
 	}

@@ -8,20 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"syscall"
 
 	"github.com/micropubd/micropubd"
 )
-
-// fileError marks a failure of the server's own file (writing an upload to its temp file),
-// not of the client's request: it is never shown to the client, whose answer is a 507 when
-// the disk is full and a 500 otherwise.
-func fileError(err error) error {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return fmt.Errorf("%w: %w", micropubd.ErrNoSpace, err)
-	}
-	return fmt.Errorf("write upload: %w", err)
-}
 
 // Error codes the Micropub Recommendation names, plus the OAuth ones its clients understand.
 const (
@@ -56,6 +45,9 @@ func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Descript
 func errInvalid(format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: fmt.Sprintf(format, args...)}
 }
+
+// InvalidRequest is the 400 invalid_request answer, its description written as by fmt.Sprintf.
+func InvalidRequest(format string, args ...any) *Error { return errInvalid(format, args...) }
 
 // WriteError answers with err as JSON in the shape of every API error of the server: error
 // and error_description. Errors that are not *Error are hidden as 500.

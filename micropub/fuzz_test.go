@@ -24,7 +24,7 @@ type nullFiles struct{}
 
 func (nullFiles) ReceiveFile(r io.Reader, _ map[string][]string) (*Upload, error) {
 	if _, err := io.Copy(io.Discard, r); err != nil {
-		return nil, readError(err, 256<<10) // as MediaService.Receive answers
+		return nil, ReadError(err, 256<<10) // as MediaService.Receive answers
 	}
 	return &Upload{Media: micropubd.Media{Name: "0000000000000000000000000000000000000000.png", MIMEType: "image/png"}}, nil
 }

@@ -30,12 +30,12 @@ type Handler struct {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	serveEndpoint(w, r, h.serveQuery, h.servePost, h.fail)
+	ServeEndpoint(w, r, h.serveQuery, h.servePost, h.fail)
 }
 
-// serveEndpoint is what the Micropub and media endpoints share: CORS, GET and HEAD for
+// ServeEndpoint is what the Micropub and media endpoints share: CORS, GET and HEAD for
 // queries, POST for actions, and a JSON error for other methods.
-func serveEndpoint(w http.ResponseWriter, r *http.Request, query, post http.HandlerFunc,
+func ServeEndpoint(w http.ResponseWriter, r *http.Request, query, post http.HandlerFunc,
 	fail func(http.ResponseWriter, *http.Request, error)) {
 	allowCORS(w)
 	switch r.Method {
@@ -65,7 +65,7 @@ func allowCORS(w http.ResponseWriter) {
 func (h *Handler) log() *slog.Logger { return orDefault(h.Log) }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	failRequest(h.log(), w, r, err)
+	FailRequest(h.log(), w, r, err)
 }
 
 func orDefault(log *slog.Logger) *slog.Logger {
@@ -75,9 +75,10 @@ func orDefault(log *slog.Logger) *slog.Logger {
 	return slog.Default()
 }
 
-// failRequest answers with err and logs what the client cannot be told (unless the client
-// went away, which is no failure of the server).
-func failRequest(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+// FailRequest answers with err and logs to log (nil: the default logger) what the client cannot
+// be told (unless the client went away, which is no failure of the server).
+func FailRequest(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	log = orDefault(log)
 	var e *Error
 	switch {
 	case errors.As(err, &e) || r.Context().Err() != nil:
@@ -91,40 +92,36 @@ func failRequest(log *slog.Logger, w http.ResponseWriter, r *http.Request, err e
 
 func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	session := sessionPost(r, h.Sessions)
-	fail := h.fail
-	if session && h.Forms != nil && wantsHTML(r) {
-		fail = func(w http.ResponseWriter, r *http.Request, err error) { h.Forms.Failed(w, r, err, nil) }
-	}
-	creds, err := headerToken(r, h.Tokens)
+	// A POST with an Authorization header is never a form of the owner's pages: a bad token
+	// in it is answered in JSON.
+	auth, err := AuthorisePost(r, h.Tokens, h.Sessions, h.Posts.BaseURL.String())
 	if err != nil {
-		fail(w, r, err)
+		h.fail(w, r, err)
 		return
 	}
-	req, err := ParseRequest(w, r, h.Limits, &uploadAuthorizer{h: h, r: r, creds: creds, session: session})
+	html := h.Forms != nil && auth.WantsHTML()
+	fail := h.fail
+	if html {
+		fail = func(w http.ResponseWriter, r *http.Request, err error) { h.Forms.Failed(w, r, err, nil) }
+	}
+	req, err := ParseRequest(w, r, h.Limits, &uploadAuthorizer{h: h, auth: auth})
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
 	defer discardFiles(req.Files) // a no-op for files that were stored
-	if session && h.Forms != nil && wantsHTML(r) {
+	if html {
 		fail = func(w http.ResponseWriter, r *http.Request, err error) { h.Forms.Failed(w, r, err, req.Form) }
 	}
-	var token *micropubd.Token
-	if session && req.AccessToken == "" {
-		if err := checkSession(r, h.Sessions, req.CSRF); err != nil {
-			fail(w, r, err)
-			return
-		}
-		token = sessionToken(h.Posts.BaseURL.String())
-	} else if token, err = authenticate(ctx, h.Tokens, creds, req.AccessToken); err != nil {
+	token, err := auth.Token(req.AccessToken, req.CSRF)
+	if err != nil {
 		fail(w, r, err)
 		return
 	}
 	// done answers a success: the status a client expects, or for the owner's pages a
 	// redirect to where the result is seen.
 	done := func(status int, location string) {
-		if session && h.Forms != nil && wantsHTML(r) {
+		if html {
 			h.Forms.Done(w, r, req.Action, location)
 			return
 		}
@@ -137,7 +134,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	case ActionCreate:
 		h.create(w, r, token, req, fail, done)
 	case ActionUpdate:
-		if err := requireScope(token, micropubd.ScopeUpdate); err != nil {
+		if err := RequireScope(token, micropubd.ScopeUpdate); err != nil {
 			fail(w, r, err)
 			return
 		}
@@ -161,7 +158,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		if req.Action == ActionUndelete {
 			scope, do = micropubd.ScopeUndelete, h.Posts.Undelete
 		}
-		if err := requireScope(token, scope); err != nil {
+		if err := RequireScope(token, scope); err != nil {
 			fail(w, r, err)
 			return
 		}
@@ -179,7 +176,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, token *micropub
 	fail func(http.ResponseWriter, *http.Request, error), done func(status int, location string)) {
 	ctx := r.Context()
 	var opts CreateOptions
-	if err := requireScope(token, micropubd.ScopeCreate); err != nil {
+	if err := RequireScope(token, micropubd.ScopeCreate); err != nil {
 		if !token.Allows(micropubd.ScopeDraft) {
 			fail(w, r, err)
 			return
@@ -234,31 +231,16 @@ func (h *Handler) rememberAlt(r *http.Request, p *micropubd.Post) {
 // uploadAuthorizer receives the files of a multipart create, once the request's token allows
 // uploads: a file from a client without a valid token is refused before a byte is stored.
 type uploadAuthorizer struct {
-	h       *Handler
-	r       *http.Request
-	creds   credentials
-	session bool // the owner's pages: the csrf field before the files stands for the token
-	token   *micropubd.Token
+	h     *Handler
+	auth  *PostAuth // for the owner's pages, the csrf field before the files stands for the token
+	token *micropubd.Token
 }
 
 func (u *uploadAuthorizer) ReceiveFile(r io.Reader, fields map[string][]string) (*Upload, error) {
-	bodyToken := first(fields["access_token"])
-	if u.token == nil && u.session && bodyToken == "" {
-		if err := checkSession(u.r, u.h.Sessions, first(fields[CSRFField])); err != nil {
-			return nil, err
-		}
-		u.token = sessionToken(u.h.Posts.BaseURL.String())
-	}
 	if u.token == nil {
-		if u.creds.header == "" && bodyToken == "" {
-			return nil, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
-				Description: "no access token before the files: send it in an Authorization: Bearer header, or as an access_token field before the files"}
-		}
-		t, err := authenticate(u.r.Context(), u.h.Tokens, u.creds, bodyToken)
+		t, err := u.auth.FileToken(first(fields["access_token"]), first(fields[CSRFField]),
+			"no access token before the files: send it in an Authorization: Bearer header, or as an access_token field before the files")
 		if err != nil {
-			return nil, err
-		}
-		if err := requireScope(t, micropubd.ScopeMedia); err != nil {
 			return nil, err
 		}
 		u.token = t

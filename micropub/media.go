@@ -19,6 +19,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	_ "golang.org/x/image/webp" // ...
@@ -136,11 +137,11 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 	head := make([]byte, 512)
 	n, err := io.ReadFull(r, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return nil, readError(err, maxSize)
+		return nil, ReadError(err, maxSize)
 	}
 	head = head[:n]
 	if n == 0 {
-		return nil, errInvalid("the file is empty")
+		return nil, InvalidRequest("the file is empty")
 	}
 	mimeType := DetectType(head)
 	ext, ok := mediaTypes[mimeType]
@@ -161,11 +162,11 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 		if errors.As(err, &fe) {
 			return nil, fileError(fe.err)
 		}
-		return nil, readError(err, maxSize)
+		return nil, ReadError(err, maxSize)
 	}
 	if size > maxSize {
 		u.Discard()
-		return nil, errTooLarge("the file", maxSize, uploadLimitFlag)
+		return nil, TooLarge("the file", maxSize, UploadLimitFlag)
 	}
 	if mimeType == "image/jpeg" && !s.KeepLocation {
 		if _, err := stripJPEGLocation(tmp, size); err != nil {
@@ -174,7 +175,7 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 			if errors.As(err, &pe) {
 				return nil, fileError(err)
 			}
-			return nil, errInvalid("the JPEG file is malformed: %v", err)
+			return nil, InvalidRequest("the JPEG file is malformed: %v", err)
 		}
 	}
 	hash := sha256.New()
@@ -271,6 +272,16 @@ func (s *MediaService) saveCopies(ctx context.Context, original *micropubd.Media
 	return nil
 }
 
+// fileError marks a failure of the server's own file (writing an upload to its temp file),
+// not of the client's request: it is never shown to the client, whose answer is a 507 when
+// the disk is full and a 500 otherwise.
+func fileError(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %w", micropubd.ErrNoSpace, err)
+	}
+	return fmt.Errorf("write upload: %w", err)
+}
+
 // fileWriter tells the failures of writing the server's temp file apart from those of reading
 // the request: io.Copy returns either.
 type fileWriter struct{ f *os.File }
@@ -285,16 +296,6 @@ func (w fileWriter) Write(p []byte) (int, error) {
 		err = writeFailed{err}
 	}
 	return n, err
-}
-
-// readError turns a failed read of a multipart request body into an answer: 413 when the body
-// hit its size limit, which is the upload limit.
-func readError(err error, uploadLimit int64) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return errTooLarge("the request", uploadLimit, uploadLimitFlag)
-	}
-	return errInvalid("the upload could not be read: %v", err)
 }
 
 // headWriter keeps the first max bytes written to it.

@@ -9,7 +9,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -40,11 +39,11 @@ const lastWindow = 5 * time.Minute
 const fieldLimit = 64 << 10
 
 func (h *MediaHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	serveEndpoint(w, r, h.serveQuery, h.servePost, h.fail)
+	ServeEndpoint(w, r, h.serveQuery, h.servePost, h.fail)
 }
 
 func (h *MediaHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	failRequest(orDefault(h.Log), w, r, err)
+	FailRequest(h.Log, w, r, err)
 }
 
 func (h *MediaHandler) now() time.Time {
@@ -66,18 +65,19 @@ type mediaRequest struct {
 
 func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	session := sessionPost(r, h.Sessions)
-	html := session && h.Forms != nil && wantsHTML(r)
+	// A POST with an Authorization header is never a form of the owner's pages: a bad token
+	// in it is answered in JSON.
+	auth, err := AuthorisePost(r, h.Tokens, h.Sessions, h.Site.String())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	html := h.Forms != nil && auth.WantsHTML()
 	fail := h.fail
 	if html {
 		fail = func(w http.ResponseWriter, r *http.Request, err error) { h.Forms.Failed(w, r, err, nil) }
 	}
-	creds, err := headerToken(r, h.Tokens)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	req, err := h.readRequest(w, r, creds, session)
+	req, err := h.readRequest(w, r, auth)
 	if err != nil {
 		fail(w, r, err)
 		return
@@ -85,14 +85,8 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 	if req.upload != nil {
 		defer req.upload.Discard() // a no-op once committed
 	}
-	var token *micropubd.Token
-	if session && req.accessToken == "" {
-		if err := checkSession(r, h.Sessions, req.csrf); err != nil {
-			fail(w, r, err)
-			return
-		}
-		token = sessionToken(h.Site.String())
-	} else if token, err = authenticate(ctx, h.Tokens, creds, req.accessToken); err != nil {
+	token, err := auth.Token(req.accessToken, req.csrf)
+	if err != nil {
 		fail(w, r, err)
 		return
 	}
@@ -121,15 +115,15 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	default:
-		fail(w, r, errInvalid("unknown action %q; the media endpoint knows delete and update", req.action))
+		fail(w, r, InvalidRequest("unknown action %q; the media endpoint knows delete and update", req.action))
 		return
 	}
-	if err := requireScope(token, micropubd.ScopeMedia); err != nil {
+	if err := RequireScope(token, micropubd.ScopeMedia); err != nil {
 		fail(w, r, err)
 		return
 	}
 	if req.upload == nil {
-		fail(w, r, errInvalid(`the request has no file: send multipart/form-data with a part named "file", or action=delete (or action=update with alt) and a url`))
+		fail(w, r, InvalidRequest(`the request has no file: send multipart/form-data with a part named "file", or action=delete (or action=update with alt) and a url`))
 		return
 	}
 	req.upload.Media.Alt = req.alt
@@ -151,29 +145,29 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", h.Media.URL(m))
-	writeJSON(w, http.StatusCreated, h.item(m))
+	WriteJSON(w, http.StatusCreated, h.item(m))
 }
 
 // readRequest reads a media POST: multipart (streamed, so a large file goes straight to a temp
 // file next to the media folder), or a form-encoded or JSON action (delete, or update of the alt
 // text). The action, url and alt may come in the query string instead of the body, with the
 // body empty, as the Micro.blog app sends them.
-func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request, creds credentials, session bool) (*mediaRequest, error) {
-	limits := h.Limits.withDefaults()
-	query := actionQuery(r)
+func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request, auth *PostAuth) (*mediaRequest, error) {
+	limits := h.Limits.WithDefaults()
+	query := ActionQuery(r)
 	contentType := r.Header.Get("Content-Type")
 	mediaType, _, err := mime.ParseMediaType(contentType)
 	if contentType == "" && query.Has("action") {
 		mediaType, err = "application/x-www-form-urlencoded", nil
 	}
 	if err != nil {
-		return nil, errInvalid("the request needs a Content-Type: multipart/form-data to upload")
+		return nil, InvalidRequest("the request needs a Content-Type: multipart/form-data to upload")
 	}
 	var req *mediaRequest
 	switch mediaType {
 	case "multipart/form-data":
 		r.Body = http.MaxBytesReader(w, r.Body, limits.Upload+fieldLimit)
-		req, err = h.readMultipart(r, creds, session)
+		req, err = h.readMultipart(r, auth)
 	case "application/x-www-form-urlencoded", "application/json":
 		req, err = readMediaAction(w, r, mediaType, limits.Body, query.Has("action"))
 	default:
@@ -196,7 +190,7 @@ func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request, creds
 
 // readMediaAction reads the fields of a form-encoded or JSON media request.
 func readMediaAction(w http.ResponseWriter, r *http.Request, mediaType string, limit int64, allowEmpty bool) (*mediaRequest, error) {
-	body, err := readBody(w, r, limit, allowEmpty)
+	body, err := ReadBody(w, r, limit, allowEmpty)
 	if err != nil {
 		return nil, err
 	}
@@ -206,17 +200,17 @@ func readMediaAction(w http.ResponseWriter, r *http.Request, mediaType string, l
 	case mediaType == "application/json":
 		var doc map[string]any
 		if err := json.Unmarshal(body, &doc); err != nil || doc == nil {
-			return nil, errInvalid("the JSON body must be an object such as {\"action\": \"delete\", \"url\": \"...\"}")
+			return nil, InvalidRequest("the JSON body must be an object such as {\"action\": \"delete\", \"url\": \"...\"}")
 		}
 		for k, v := range doc {
 			s, ok := v.(string)
 			if !ok {
-				return nil, errInvalid("%s must be a string", k)
+				return nil, InvalidRequest("%s must be a string", k)
 			}
 			fields[k] = s
 		}
 	default:
-		values, err := parseFormBody(body)
+		values, err := ParseFormBody(body)
 		if err != nil {
 			return nil, err
 		}
@@ -230,13 +224,13 @@ func readMediaAction(w http.ResponseWriter, r *http.Request, mediaType string, l
 
 // readMultipart streams the parts; the token (header, or an access_token part before the file)
 // is checked before the file is received, so no one without one can make the server store bytes.
-func (h *MediaHandler) readMultipart(r *http.Request, creds credentials, session bool) (*mediaRequest, error) {
+func (h *MediaHandler) readMultipart(r *http.Request, auth *PostAuth) (*mediaRequest, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, errInvalid("the multipart body is malformed: %v", err)
+		return nil, InvalidRequest("the multipart body is malformed: %v", err)
 	}
 	req := &mediaRequest{}
-	limits := h.Limits.withDefaults()
+	limits := h.Limits.WithDefaults()
 	text := int64(0) // bytes of the parts that are not the file, held to the body limit in all
 	fail := func(err error) (*mediaRequest, error) {
 		if req.upload != nil {
@@ -250,29 +244,16 @@ func (h *MediaHandler) readMultipart(r *http.Request, creds credentials, session
 			break
 		}
 		if err != nil {
-			return fail(readError(err, limits.Upload))
+			return fail(ReadError(err, limits.Upload))
 		}
 		name := part.FormName()
 		if name == "file" || name == "file[]" || (part.FileName() != "" && req.upload == nil) {
 			if req.upload != nil {
-				return fail(errInvalid("send one file per upload"))
+				return fail(InvalidRequest("send one file per upload"))
 			}
-			if session && req.accessToken == "" {
-				if err := checkSession(r, h.Sessions, req.csrf); err != nil {
-					return fail(err)
-				}
-			} else {
-				if creds.header == "" && req.accessToken == "" {
-					return fail(&Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
-						Description: "no access token before the file: send it in an Authorization: Bearer header, or as an access_token field before the file"})
-				}
-				token, err := authenticate(r.Context(), h.Tokens, creds, req.accessToken)
-				if err != nil {
-					return fail(err)
-				}
-				if err := requireScope(token, micropubd.ScopeMedia); err != nil {
-					return fail(err)
-				}
+			if _, err := auth.FileToken(req.accessToken, req.csrf,
+				"no access token before the file: send it in an Authorization: Bearer header, or as an access_token field before the file"); err != nil {
+				return fail(err)
 			}
 			u, err := h.Media.Receive(part)
 			if err != nil {
@@ -283,14 +264,14 @@ func (h *MediaHandler) readMultipart(r *http.Request, creds credentials, session
 		}
 		value, err := io.ReadAll(io.LimitReader(part, min(fieldLimit, limits.Body-text)+1))
 		if err != nil {
-			return fail(readError(err, limits.Upload))
+			return fail(ReadError(err, limits.Upload))
 		}
 		text += int64(len(value))
 		if text > limits.Body {
-			return fail(errTooLarge("the fields of the request beside the file", limits.Body, bodyLimitFlag))
+			return fail(TooLarge("the fields of the request beside the file", limits.Body, BodyLimitFlag))
 		}
 		if len(value) > fieldLimit {
-			return fail(errInvalid("the field %q is too long", name))
+			return fail(InvalidRequest("the field %q is too long", name))
 		}
 		switch name {
 		case "access_token":
@@ -313,10 +294,10 @@ func (h *MediaHandler) readMultipart(r *http.Request, creds credentials, session
 func (h *MediaHandler) setAlt(ctx context.Context, rawURL, alt string) error {
 	name := h.Media.NameOf(rawURL)
 	if name == "" {
-		return errInvalid("%q is not a file of this media endpoint", rawURL)
+		return InvalidRequest("%q is not a file of this media endpoint", rawURL)
 	}
 	if _, err := h.Media.Store.MediaByName(ctx, name); errors.Is(err, micropubd.ErrNotFound) {
-		return errInvalid("there is no file at %s", rawURL)
+		return InvalidRequest("there is no file at %s", rawURL)
 	} else if err != nil {
 		return err
 	}
@@ -327,11 +308,11 @@ func (h *MediaHandler) setAlt(ctx context.Context, rawURL, alt string) error {
 func (h *MediaHandler) delete(ctx context.Context, rawURL string) error {
 	name := h.Media.NameOf(rawURL)
 	if name == "" {
-		return errInvalid("%q is not a file of this media endpoint", rawURL)
+		return InvalidRequest("%q is not a file of this media endpoint", rawURL)
 	}
 	paths, err := h.Media.Store.DeleteUnusedMedia(ctx, name, h.Media.URL(&micropubd.Media{Name: name}))
 	if errors.Is(err, micropubd.ErrNotFound) {
-		return errInvalid("there is no file at %s", rawURL)
+		return InvalidRequest("there is no file at %s", rawURL)
 	}
 	if err != nil {
 		return err
@@ -341,7 +322,7 @@ func (h *MediaHandler) delete(ctx context.Context, rawURL string) error {
 		for i, p := range paths {
 			urls[i] = h.Site.String() + p
 		}
-		return errInvalid("the file is used by %s; remove it from the post first", strings.Join(urls, ", "))
+		return InvalidRequest("the file is used by %s; remove it from the post first", strings.Join(urls, ", "))
 	}
 	return nil
 }
@@ -349,13 +330,13 @@ func (h *MediaHandler) delete(ctx context.Context, rawURL string) error {
 func (h *MediaHandler) serveQuery(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	if _, err := authenticate(ctx, h.Tokens, headerOf(r), q.Get("access_token")); err != nil {
+	if _, err := AuthoriseQuery(r, h.Tokens); err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	switch q.Get("q") {
 	case "config":
-		writeJSON(w, http.StatusOK, map[string]any{"q": []string{"config", "source", "last"}})
+		WriteJSON(w, http.StatusOK, map[string]any{"q": []string{"config", "source", "last"}})
 	case "last":
 		list, err := h.Media.Store.ListMedia(ctx, 1, 0)
 		if err != nil {
@@ -363,41 +344,29 @@ func (h *MediaHandler) serveQuery(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if len(list) == 0 || h.now().Sub(list[0].Created) > lastWindow {
-			writeJSON(w, http.StatusOK, map[string]any{})
+			WriteJSON(w, http.StatusOK, map[string]any{})
 			return
 		}
-		writeJSON(w, http.StatusOK, h.item(list[0]))
+		WriteJSON(w, http.StatusOK, h.item(list[0]))
 	case "source":
 		if q.Has("url") {
 			name := h.Media.NameOf(q.Get("url"))
 			m, err := h.Media.Store.MediaByName(ctx, name)
 			if name == "" || errors.Is(err, micropubd.ErrNotFound) {
-				h.fail(w, r, errInvalid("there is no file at %s", q.Get("url")))
+				h.fail(w, r, InvalidRequest("there is no file at %s", q.Get("url")))
 				return
 			}
 			if err != nil {
 				h.fail(w, r, err)
 				return
 			}
-			writeJSON(w, http.StatusOK, h.item(m))
+			WriteJSON(w, http.StatusOK, h.item(m))
 			return
 		}
-		limit, offset := defaultListLimit, 0
-		if v := q.Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				h.fail(w, r, errInvalid("limit must be a positive number"))
-				return
-			}
-			limit = min(n, maxListLimit)
-		}
-		if v := q.Get("offset"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				h.fail(w, r, errInvalid("offset must be a number from 0"))
-				return
-			}
-			offset = n
+		limit, offset, err := ListPage(q)
+		if err != nil {
+			h.fail(w, r, err)
+			return
 		}
 		list, err := h.Media.Store.ListMedia(ctx, limit, offset)
 		if err != nil {
@@ -408,11 +377,11 @@ func (h *MediaHandler) serveQuery(w http.ResponseWriter, r *http.Request) {
 		for i, m := range list {
 			items[i] = h.item(m)
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": items})
+		WriteJSON(w, http.StatusOK, map[string]any{"items": items})
 	case "":
-		h.fail(w, r, errInvalid("ask a query: q=config, q=source or q=last"))
+		h.fail(w, r, InvalidRequest("ask a query: q=config, q=source or q=last"))
 	default:
-		h.fail(w, r, errInvalid("unknown query q=%s; the media endpoint answers config, source and last", q.Get("q")))
+		h.fail(w, r, InvalidRequest("unknown query q=%s; the media endpoint answers config, source and last", q.Get("q")))
 	}
 }
 

@@ -83,7 +83,8 @@ func checkShape(props micropubd.Properties, what string, depth int) error {
 // DefaultLimits are used where a Limits value is zero.
 var DefaultLimits = Limits{Body: 1 << 20, Upload: 100 << 20}
 
-func (l Limits) withDefaults() Limits {
+// WithDefaults returns l with DefaultLimits where it is zero.
+func (l Limits) WithDefaults() Limits {
 	if l.Body <= 0 {
 		l.Body = DefaultLimits.Body
 	}
@@ -105,8 +106,8 @@ type FileReceiver interface {
 // It does not look at storage or tokens; file parts go to files (nil refuses them). On error,
 // files received so far are discarded.
 func ParseRequest(w http.ResponseWriter, r *http.Request, limits Limits, files FileReceiver) (*Request, error) {
-	limits = limits.withDefaults()
-	query := actionQuery(r)
+	limits = limits.WithDefaults()
+	query := ActionQuery(r)
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if r.Header.Get("Content-Type") == "" && query.Get("action") != "" {
 		// POST /micropub?action=delete&url=... with no body, as the Micro.blog app sends it.
@@ -117,11 +118,11 @@ func ParseRequest(w http.ResponseWriter, r *http.Request, limits Limits, files F
 	}
 	switch mediaType {
 	case "application/x-www-form-urlencoded":
-		body, err := readBody(w, r, limits.Body, query.Has("action"))
+		body, err := ReadBody(w, r, limits.Body, query.Has("action"))
 		if err != nil {
 			return nil, err
 		}
-		values, err := parseFormBody(body)
+		values, err := ParseFormBody(body)
 		if err != nil {
 			return nil, err
 		}
@@ -139,7 +140,7 @@ func ParseRequest(w http.ResponseWriter, r *http.Request, limits Limits, files F
 		}
 		return req, nil
 	case "application/json":
-		body, err := readBody(w, r, limits.Body, query.Has("action"))
+		body, err := ReadBody(w, r, limits.Body, query.Has("action"))
 		if err != nil {
 			return nil, err
 		}
@@ -162,10 +163,10 @@ func lineFeeds(values map[string][]string) map[string][]string {
 	return values
 }
 
-// parseFormBody reads a form-encoded body. Only & separates fields: a ; is part of a value, as
+// ParseFormBody reads a form-encoded body. Only & separates fields: a ; is part of a value, as
 // the WHATWG URL standard says (Go's url.ParseQuery refuses it), so that
 // location=geo:45.5,-122.6;u=35 typed into curl works.
-func parseFormBody(body []byte) (url.Values, error) {
+func ParseFormBody(body []byte) (url.Values, error) {
 	values, err := url.ParseQuery(strings.ReplaceAll(string(body), ";", "%3B"))
 	if err != nil {
 		return nil, errInvalid("the form-encoded body is malformed: %v", err)
@@ -173,9 +174,9 @@ func parseFormBody(body []byte) (url.Values, error) {
 	return values, nil
 }
 
-// actionQuery returns the action, url and alt a POST carries in its query string, which
+// ActionQuery returns the action, url and alt a POST carries in its query string, which
 // clients such as the Micro.blog app use instead of the body. Nothing else is read from it.
-func actionQuery(r *http.Request) url.Values {
+func ActionQuery(r *http.Request) url.Values {
 	q := url.Values{}
 	for k, v := range r.URL.Query() {
 		if (k == "action" || k == "url" || k == "alt") && len(v) > 0 {
@@ -219,7 +220,7 @@ func readMultipart(r *http.Request, limits Limits, files FileReceiver) (map[stri
 			return values, uploads, nil
 		}
 		if err != nil {
-			return fail(readError(err, limits.Upload))
+			return fail(ReadError(err, limits.Upload))
 		}
 		name := part.FormName()
 		if name == "" || part.FileName() == "" {
@@ -227,11 +228,11 @@ func readMultipart(r *http.Request, limits Limits, files FileReceiver) (map[stri
 			// the body limit: a stream of nameless parts is no way round it.
 			data, err := io.ReadAll(io.LimitReader(part, limits.Body-text+1))
 			if err != nil {
-				return fail(readError(err, limits.Upload))
+				return fail(ReadError(err, limits.Upload))
 			}
 			text += int64(len(data))
 			if text > limits.Body {
-				return fail(errTooLarge("the text fields of the request", limits.Body, bodyLimitFlag))
+				return fail(TooLarge("the text fields of the request", limits.Body, BodyLimitFlag))
 			}
 			if name != "" {
 				values[name] = append(values[name], string(data))
@@ -265,14 +266,24 @@ func discardFiles(files []File) {
 // The server flags that set the limits, named in 413 answers so that the owner knows what to
 // change.
 const (
-	bodyLimitFlag   = "--body-limit (MICROPUBD_BODY_LIMIT)"
-	uploadLimitFlag = "--upload-limit (MICROPUBD_UPLOAD_LIMIT)"
+	BodyLimitFlag   = "--body-limit (MICROPUBD_BODY_LIMIT)"
+	UploadLimitFlag = "--upload-limit (MICROPUBD_UPLOAD_LIMIT)"
 )
 
-// errTooLarge is the 413 answer for what went over a limit set with flag.
-func errTooLarge(what string, limit int64, flag string) *Error {
+// TooLarge is the 413 answer for what went over a limit set with flag.
+func TooLarge(what string, limit int64, flag string) *Error {
 	return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
 		Description: fmt.Sprintf("%s is larger than the limit of %s, set with the server's %s", what, megabytes(limit), flag)}
+}
+
+// ReadError turns a failed read of a multipart request body into an answer: 413 when the body
+// hit its size limit, which is the upload limit.
+func ReadError(err error, uploadLimit int64) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return TooLarge("the request", uploadLimit, UploadLimitFlag)
+	}
+	return errInvalid("the upload could not be read: %v", err)
 }
 
 // megabytes writes a size in MB (of 1024 KB), to two decimals at most.
@@ -280,13 +291,13 @@ func megabytes(n int64) string {
 	return strconv.FormatFloat(math.Round(float64(n)/(1<<20)*100)/100, 'f', -1, 64) + " MB"
 }
 
-// readBody reads a form-encoded or JSON body; an empty one is an error unless allowEmpty (the
+// ReadBody reads a form-encoded or JSON body; an empty one is an error unless allowEmpty (the
 // request carries its action in its query string).
-func readBody(w http.ResponseWriter, r *http.Request, limit int64, allowEmpty bool) ([]byte, error) {
+func ReadBody(w http.ResponseWriter, r *http.Request, limit int64, allowEmpty bool) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return nil, errTooLarge("the request body", limit, bodyLimitFlag)
+		return nil, TooLarge("the request body", limit, BodyLimitFlag)
 	}
 	if err != nil {
 		return nil, errInvalid("the request body could not be read: %v", err)
@@ -662,7 +673,7 @@ func nestedValue(tree map[string]any) (any, error) {
 }
 
 // parseJSON reads a JSON Micropub request: a create in microformats2 JSON, or an action.
-// The action and url may come from the query string instead (see actionQuery).
+// The action and url may come from the query string instead (see ActionQuery).
 func parseJSON(body []byte, query url.Values) (*Request, error) {
 	doc := map[string]any{}
 	if len(body) > 0 {

@@ -197,7 +197,7 @@ type readAll struct{}
 
 func (readAll) ReceiveFile(r io.Reader, _ map[string][]string) (*Upload, error) {
 	if _, err := io.Copy(io.Discard, r); err != nil {
-		return nil, readError(err, DefaultLimits.Upload)
+		return nil, ReadError(err, DefaultLimits.Upload)
 	}
 	return &Upload{}, nil
 }

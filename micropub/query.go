@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +23,7 @@ const (
 func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	token, err := authenticate(ctx, h.Tokens, headerOf(r), q.Get("access_token"))
+	token, err := AuthoriseQuery(r, h.Tokens)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -124,7 +125,6 @@ func (h *Handler) sourceList(r *http.Request) (any, error) {
 		Status:   q.Get("post-status"),
 		PostType: q.Get("post-type"),
 		Category: q.Get("category"),
-		Limit:    defaultListLimit,
 	}
 	if v := q.Get("visibility"); v != "" {
 		f.Visibility = []string{v}
@@ -132,21 +132,10 @@ func (h *Handler) sourceList(r *http.Request) (any, error) {
 	if v := q.Get("h"); v != "" {
 		f.Type = strings.TrimPrefix(v, "h-")
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, errInvalid("limit must be a positive number")
-		}
-		f.Limit = min(n, maxListLimit)
-	}
-	if v := q.Get("offset"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return nil, errInvalid("offset must be a number from 0")
-		}
-		f.Offset = n
-	}
 	var err error
+	if f.Limit, f.Offset, err = ListPage(q); err != nil {
+		return nil, err
+	}
 	if v := q.Get("after"); v != "" {
 		if f.After, err = decodeCursor(v); err != nil {
 			return nil, err
@@ -209,6 +198,27 @@ func listItem(p *micropubd.Post, permalink string) map[string]any {
 	props["url"] = urls
 	props["uid"] = []any{p.ID}
 	return sourceItem(p, props)
+}
+
+// ListPage reads the limit and offset of a listing (q=source at the Micropub and media
+// endpoints): defaultListLimit items unless limit asks for others, maxListLimit at most.
+func ListPage(q url.Values) (limit, offset int, err error) {
+	limit = defaultListLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, 0, errInvalid("limit must be a positive number")
+		}
+		limit = min(n, maxListLimit)
+	}
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return 0, 0, errInvalid("offset must be a number from 0")
+		}
+		offset = n
+	}
+	return limit, offset, nil
 }
 
 func encodeCursor(p *micropubd.Post) string {
