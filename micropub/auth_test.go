@@ -1,4 +1,4 @@
-package micropub
+package micropub_test
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/micropubd/micropubd"
+	"github.com/micropubd/micropubd/media"
+	"github.com/micropubd/micropubd/micropub"
 	"github.com/micropubd/micropubd/storage"
 )
 
@@ -38,9 +40,9 @@ func TestAuthorise_TheTokenIsLookedUpOncePerRequest(t *testing.T) {
 	defer db.Close()
 	base, _ := url.Parse("https://me.example/")
 	v := &countingVerifier{token: "tok"}
-	media := &MediaService{Store: db, BaseURL: base}
-	mp := &Handler{Posts: &Service{Store: db, BaseURL: base}, Media: media, Tokens: v}
-	mh := &MediaHandler{Media: media, Tokens: v, Site: base}
+	uploads := &media.Service{Store: db, BaseURL: base}
+	mp := &micropub.Handler{Posts: &micropub.Service{Store: db, BaseURL: base}, Media: uploads.ForMicropub(), Tokens: v}
+	mh := &media.Handler{Media: uploads, Tokens: v, Site: base}
 	png, err := os.ReadFile("../testdata/requests/media/pixel.png")
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,6 @@
 // Package micropub is the Micropub endpoint (W3C Recommendation): it parses requests into
 // microformats2 objects, authorises them, runs them through the post service and answers queries.
-// Its media endpoint stores uploads.
+// The media endpoint (package media) shares its authorisation and its errors.
 package micropub
 
 import (

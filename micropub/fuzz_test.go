@@ -22,11 +22,11 @@ import (
 // nullFiles receives files into nothing, for parsing without storage.
 type nullFiles struct{}
 
-func (nullFiles) ReceiveFile(r io.Reader, _ map[string][]string) (*Upload, error) {
+func (nullFiles) ReceiveFile(r io.Reader, _ map[string][]string) (Upload, error) {
 	if _, err := io.Copy(io.Discard, r); err != nil {
-		return nil, ReadError(err, 256<<10) // as MediaService.Receive answers
+		return nil, ReadError(err, 256<<10) // as media.Service.Receive answers
 	}
-	return &Upload{Media: micropubd.Media{Name: "0000000000000000000000000000000000000000.png", MIMEType: "image/png"}}, nil
+	return nullUpload{}, nil
 }
 
 // checkRefusal fails unless err is nil or a client error.

@@ -13,8 +13,9 @@ import (
 // Handler is the Micropub endpoint: POST creates, updates, deletes and undeletes; GET answers
 // queries.
 type Handler struct {
-	Posts  *Service
-	Media  *MediaService
+	Posts *Service
+	// Media receives and stores the files of multipart creates (the media endpoint's storage).
+	Media  Uploads
 	Tokens TokenVerifier
 	// Sessions, when set, lets the owner's signed-in pages post forms without a token;
 	// Forms answers them in HTML.
@@ -187,11 +188,11 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, token *micropub
 		// Files already passed uploadAuthorizer's check; their names (and so URLs) are known
 		// before they are stored, and they are stored only once the post is known valid.
 		for _, f := range req.Files {
-			req.Properties[f.Property] = append(req.Properties[f.Property], h.Media.URL(&f.Upload.Media))
+			req.Properties[f.Property] = append(req.Properties[f.Property], f.Upload.URL())
 		}
 		opts.BeforeStore = func() error {
 			for _, f := range req.Files {
-				if _, err := h.Media.Commit(ctx, f.Upload); err != nil {
+				if err := f.Upload.Commit(ctx); err != nil {
 					return err
 				}
 			}
@@ -221,7 +222,7 @@ func (h *Handler) rememberAlt(r *http.Request, p *micropubd.Post) {
 		value, _ := photo["value"].(string)
 		alt, _ := photo["alt"].(string)
 		if name := h.Media.NameOf(value); name != "" && alt != "" {
-			if err := h.Media.Store.SetMediaAlt(r.Context(), name, alt); err != nil {
+			if err := h.Media.SetMediaAlt(r.Context(), name, alt); err != nil {
 				h.log().WarnContext(r.Context(), "could not record alt text", "file", name, "err", err)
 			}
 		}
@@ -236,7 +237,7 @@ type uploadAuthorizer struct {
 	token *micropubd.Token
 }
 
-func (u *uploadAuthorizer) ReceiveFile(r io.Reader, fields map[string][]string) (*Upload, error) {
+func (u *uploadAuthorizer) ReceiveFile(r io.Reader, fields map[string][]string) (Upload, error) {
 	if u.token == nil {
 		t, err := u.auth.FileToken(first(fields["access_token"]), first(fields[CSRFField]),
 			"no access token before the files: send it in an Authorization: Bearer header, or as an access_token field before the files")

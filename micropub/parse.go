@@ -99,7 +99,7 @@ func (l Limits) WithDefaults() Limits {
 // carried before the file (an access_token, a form's csrf): the receiver authorises before it
 // stores a byte.
 type FileReceiver interface {
-	ReceiveFile(r io.Reader, fields map[string][]string) (*Upload, error)
+	ReceiveFile(r io.Reader, fields map[string][]string) (Upload, error)
 }
 
 // ParseRequest reads a Micropub POST body (form-encoded, multipart or JSON) into a Request.

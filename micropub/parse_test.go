@@ -1,6 +1,7 @@
 package micropub
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -195,12 +196,23 @@ func TestParseRequest_BodyOverLimitIs413(t *testing.T) {
 // readAll is a FileReceiver that reads files and stores nothing.
 type readAll struct{}
 
-func (readAll) ReceiveFile(r io.Reader, _ map[string][]string) (*Upload, error) {
+func (readAll) ReceiveFile(r io.Reader, _ map[string][]string) (Upload, error) {
 	if _, err := io.Copy(io.Discard, r); err != nil {
 		return nil, ReadError(err, DefaultLimits.Upload)
 	}
-	return &Upload{}, nil
+	return nullUpload{}, nil
 }
+
+// nullUpload is a received file that is stored nowhere.
+type nullUpload struct{}
+
+func (nullUpload) URL() string {
+	return "https://me.example/media/0000000000000000000000000000000000000000.png"
+}
+
+func (nullUpload) Commit(context.Context) error { return nil }
+
+func (nullUpload) Discard() {}
 
 func TestParseRequest_SemicolonInAFormValueIsLiteral(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/micropub", strings.NewReader("content=x&location=geo:45.5,-122.6;u=35"))

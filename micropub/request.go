@@ -1,6 +1,8 @@
 package micropub
 
 import (
+	"context"
+	"io"
 	"net/url"
 
 	"github.com/micropubd/micropubd"
@@ -43,7 +45,30 @@ type Request struct {
 type File struct {
 	Property string
 	Filename string // the client's name for it, never used as a path
-	Upload   *Upload
+	Upload   Upload
+}
+
+// Upload is a received file waiting in a temp file until it is committed or discarded.
+type Upload interface {
+	// URL is the absolute URL the file will be served at: its name, from its content, is known
+	// before it is stored.
+	URL() string
+	// Commit moves the file into the media folder and records it.
+	Commit(ctx context.Context) error
+	// Discard removes the temp file of an upload that will not be stored; after Commit it does
+	// nothing.
+	Discard()
+}
+
+// Uploads receives and stores the files of multipart creates, and keeps the alt text posts give
+// them: the media endpoint's storage, wired in by cmd/micropubd.
+type Uploads interface {
+	// Receive checks a file and writes it to a temp file; nothing is stored until Commit.
+	Receive(r io.Reader) (Upload, error)
+	// NameOf returns the file name in a URL of a stored file, or "" if it is not one.
+	NameOf(rawURL string) string
+	// SetMediaAlt records the alt text of the stored file name.
+	SetMediaAlt(ctx context.Context, name, alt string) error
 }
 
 // Command returns the first string value of the mp-* command name, or "".

@@ -13,6 +13,7 @@ import (
 
 	"github.com/micropubd/micropubd/admin"
 	"github.com/micropubd/micropubd/indieauth"
+	"github.com/micropubd/micropubd/media"
 	"github.com/micropubd/micropubd/micropub"
 	"github.com/micropubd/micropubd/notes"
 	"github.com/micropubd/micropubd/outbound"
@@ -170,7 +171,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 		Now:         cfg.Now,
 		Changes:     mentions,
 	}
-	media := &micropub.MediaService{
+	uploads := &media.Service{
 		Store:        db,
 		BaseURL:      cfg.BaseURL,
 		MaxSize:      cfg.Limits.Upload,
@@ -196,7 +197,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 	}
 	r.Handle(prefix+"/micropub", &micropub.Handler{
 		Posts:         posts,
-		Media:         media,
+		Media:         uploads.ForMicropub(),
 		Tokens:        verifier,
 		Sessions:      sessions,
 		Forms:         formAnswers,
@@ -205,12 +206,12 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 		Me:            base,
 		Log:           log,
 	})
-	r.Handle(prefix+"/micropub/media", &micropub.MediaHandler{
-		Media: media, Tokens: verifier, Sessions: sessions, Forms: formAnswers,
+	r.Handle(prefix+"/micropub/media", &media.Handler{
+		Media: uploads, Tokens: verifier, Sessions: sessions, Forms: formAnswers,
 		Site: cfg.BaseURL, Limits: cfg.Limits, Log: log, Now: cfg.Now,
 	})
 	r.HandleFunc(prefix+"/media/{name}", func(w http.ResponseWriter, r *http.Request) {
-		media.ServeFile(w, r, mux.Vars(r)["name"])
+		uploads.ServeFile(w, r, mux.Vars(r)["name"])
 	}).Methods(http.MethodGet, http.MethodHead)
 
 	notesAPI, err := notes.NewHandler(&notes.Service{

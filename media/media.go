@@ -1,4 +1,7 @@
-package micropub
+// Package media is the Micropub media endpoint: it receives uploaded files, checks them from
+// their bytes, removes the location from photos, stores them with resized copies, and serves
+// them. The Micropub endpoint's multipart creates store their files through it too.
+package media
 
 import (
 	"bytes"
@@ -25,11 +28,12 @@ import (
 	_ "golang.org/x/image/webp" // ...
 
 	"github.com/micropubd/micropubd"
+	"github.com/micropubd/micropubd/micropub"
 	"github.com/micropubd/micropubd/photo"
 )
 
-// MediaStore keeps uploaded files and their records.
-type MediaStore interface {
+// Store keeps uploaded files and their records.
+type Store interface {
 	// CreateTemp opens a temp file that SaveMedia can move into place atomically.
 	CreateTemp() (*os.File, error)
 	// SaveMedia moves tmpPath into place as m.Name; the same name saved twice is one file.
@@ -45,9 +49,9 @@ type MediaStore interface {
 	DeleteUnusedMedia(ctx context.Context, name, url string) (usedBy []string, err error)
 }
 
-// MediaService stores uploads, from the media endpoint and from multipart creates alike.
-type MediaService struct {
-	Store   MediaStore
+// Service stores uploads, from the media endpoint and from multipart creates alike.
+type Service struct {
+	Store   Store
 	BaseURL *url.URL
 	// MaxSize is the largest file accepted, in bytes.
 	MaxSize int64
@@ -85,14 +89,14 @@ func acceptedTypes() []string {
 }
 
 // URL returns the absolute URL a stored file is served at.
-func (s *MediaService) URL(m *micropubd.Media) string {
+func (s *Service) URL(m *micropubd.Media) string {
 	return s.prefix() + m.Name
 }
 
-func (s *MediaService) prefix() string { return s.BaseURL.String() + "media/" }
+func (s *Service) prefix() string { return s.BaseURL.String() + "media/" }
 
 // NameOf returns the file name in a URL of a stored file, or "" if it is not one.
-func (s *MediaService) NameOf(rawURL string) string {
+func (s *Service) NameOf(rawURL string) string {
 	name, ok := strings.CutPrefix(rawURL, s.prefix())
 	if !ok || name == "" || strings.ContainsAny(name, "/?#") {
 		return ""
@@ -118,7 +122,7 @@ func (u *Upload) Discard() {
 }
 
 // Save receives and stores the bytes of r in one step.
-func (s *MediaService) Save(ctx context.Context, r io.Reader) (*micropubd.Media, error) {
+func (s *Service) Save(ctx context.Context, r io.Reader) (*micropubd.Media, error) {
 	u, err := s.Receive(r)
 	if err != nil {
 		return nil, err
@@ -126,27 +130,62 @@ func (s *MediaService) Save(ctx context.Context, r io.Reader) (*micropubd.Media,
 	return s.Commit(ctx, u)
 }
 
+// ForMicropub returns s as the Micropub handler's micropub.Uploads: the files of multipart
+// creates, received and stored as the media endpoint's are, and the alt text posts give them.
+func (s *Service) ForMicropub() micropub.Uploads { return micropubUploads{s} }
+
+type micropubUploads struct{ s *Service }
+
+func (m micropubUploads) Receive(r io.Reader) (micropub.Upload, error) {
+	u, err := m.s.Receive(r)
+	if err != nil {
+		return nil, err
+	}
+	return micropubUpload{m.s, u}, nil
+}
+
+func (m micropubUploads) NameOf(rawURL string) string { return m.s.NameOf(rawURL) }
+
+func (m micropubUploads) SetMediaAlt(ctx context.Context, name, alt string) error {
+	return m.s.Store.SetMediaAlt(ctx, name, alt)
+}
+
+// micropubUpload is an Upload as micropub.Upload: it knows the service it is stored by.
+type micropubUpload struct {
+	s *Service
+	u *Upload
+}
+
+func (m micropubUpload) URL() string { return m.s.URL(&m.u.Media) }
+
+func (m micropubUpload) Commit(ctx context.Context) error {
+	_, err := m.s.Commit(ctx, m.u)
+	return err
+}
+
+func (m micropubUpload) Discard() { m.u.Discard() }
+
 // Receive writes r to a temp file next to the media folder, checks its type from its bytes
 // (never from the client's claim) and its size, removes the location from JPEGs, and names it
 // by the SHA-256 of the result. Nothing is stored until Commit.
-func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
+func (s *Service) Receive(r io.Reader) (*Upload, error) {
 	maxSize := s.MaxSize
 	if maxSize <= 0 {
-		maxSize = DefaultLimits.Upload
+		maxSize = micropub.DefaultLimits.Upload
 	}
 	head := make([]byte, 512)
 	n, err := io.ReadFull(r, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return nil, ReadError(err, maxSize)
+		return nil, micropub.ReadError(err, maxSize)
 	}
 	head = head[:n]
 	if n == 0 {
-		return nil, InvalidRequest("the file is empty")
+		return nil, micropub.InvalidRequest("the file is empty")
 	}
 	mimeType := DetectType(head)
 	ext, ok := mediaTypes[mimeType]
 	if !ok {
-		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedType,
+		return nil, &micropub.Error{Status: http.StatusUnsupportedMediaType, Code: micropub.CodeUnsupportedType,
 			Description: fmt.Sprintf("files of type %s (detected from the file's bytes) are not accepted; send an image, video or audio file of one of these types: %s",
 				mimeType, strings.Join(acceptedTypes(), ", "))}
 	}
@@ -162,11 +201,11 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 		if errors.As(err, &fe) {
 			return nil, fileError(fe.err)
 		}
-		return nil, ReadError(err, maxSize)
+		return nil, micropub.ReadError(err, maxSize)
 	}
 	if size > maxSize {
 		u.Discard()
-		return nil, TooLarge("the file", maxSize, UploadLimitFlag)
+		return nil, micropub.TooLarge("the file", maxSize, micropub.UploadLimitFlag)
 	}
 	if mimeType == "image/jpeg" && !s.KeepLocation {
 		if _, err := stripJPEGLocation(tmp, size); err != nil {
@@ -175,7 +214,7 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 			if errors.As(err, &pe) {
 				return nil, fileError(err)
 			}
-			return nil, InvalidRequest("the JPEG file is malformed: %v", err)
+			return nil, micropub.InvalidRequest("the JPEG file is malformed: %v", err)
 		}
 	}
 	hash := sha256.New()
@@ -204,7 +243,7 @@ func (s *MediaService) Receive(r io.Reader) (*Upload, error) {
 
 // Commit moves a received file into the media folder and records it; the same bytes stored
 // twice are one file and one record.
-func (s *MediaService) Commit(ctx context.Context, u *Upload) (*micropubd.Media, error) {
+func (s *Service) Commit(ctx context.Context, u *Upload) (*micropubd.Media, error) {
 	defer u.Discard() // removes the temp file if it was not moved into place
 	if err := u.tmp.Sync(); err != nil {
 		return nil, fileError(err)
@@ -229,7 +268,7 @@ func (s *MediaService) Commit(ctx context.Context, u *Upload) (*micropubd.Media,
 
 // saveCopies stores the resized copies of a JPEG or PNG photo (640 and 1280 pixels wide, when
 // it is wider), unless it has them already (the same bytes were uploaded before).
-func (s *MediaService) saveCopies(ctx context.Context, original *micropubd.Media) error {
+func (s *Service) saveCopies(ctx context.Context, original *micropubd.Media) error {
 	if original.MIMEType != "image/jpeg" && original.MIMEType != "image/png" || original.Width <= photo.Widths[0] {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package micropub
+package media
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 
 // ServeFile serves a stored file publicly with the exact type detected at upload, an ETag from
 // its content hash, caching for immutable content, and Range requests for seeking in video.
-func (s *MediaService) ServeFile(w http.ResponseWriter, r *http.Request, name string) {
+func (s *Service) ServeFile(w http.ResponseWriter, r *http.Request, name string) {
 	m, err := s.Store.MediaByName(r.Context(), name)
 	var f *os.File
 	if err == nil {

@@ -1,4 +1,4 @@
-package micropub
+package media
 
 import (
 	"context"
@@ -13,20 +13,21 @@ import (
 	"time"
 
 	"github.com/micropubd/micropubd"
+	"github.com/micropubd/micropubd/micropub"
 )
 
-// MediaHandler is the media endpoint: POST uploads a file (multipart, part "file") or deletes
+// Handler is the media endpoint: POST uploads a file (multipart, part "file") or deletes
 // one (action=delete); GET answers q=config, q=source and q=last.
-type MediaHandler struct {
-	Media  *MediaService
-	Tokens TokenVerifier
+type Handler struct {
+	Media  *Service
+	Tokens micropub.TokenVerifier
 	// Sessions, when set, lets the owner's signed-in media page post forms without a token;
 	// Forms answers them in HTML.
-	Sessions Sessions
-	Forms    FormAnswers
+	Sessions micropub.Sessions
+	Forms    micropub.FormAnswers
 	// Site is the base URL posts live under, to name the posts that use a file.
 	Site   *url.URL
-	Limits Limits
+	Limits micropub.Limits
 	Log    *slog.Logger
 	Now    func() time.Time
 }
@@ -38,15 +39,15 @@ const lastWindow = 5 * time.Minute
 // fieldLimit bounds the text fields (access_token, alt, action, url) of a media request.
 const fieldLimit = 64 << 10
 
-func (h *MediaHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ServeEndpoint(w, r, h.serveQuery, h.servePost, h.fail)
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	micropub.ServeEndpoint(w, r, h.serveQuery, h.servePost, h.fail)
 }
 
-func (h *MediaHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	FailRequest(h.Log, w, r, err)
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	micropub.FailRequest(h.Log, w, r, err)
 }
 
-func (h *MediaHandler) now() time.Time {
+func (h *Handler) now() time.Time {
 	if h.Now != nil {
 		return h.Now()
 	}
@@ -63,11 +64,11 @@ type mediaRequest struct {
 	url         string
 }
 
-func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	// A POST with an Authorization header is never a form of the owner's pages: a bad token
 	// in it is answered in JSON.
-	auth, err := AuthorisePost(r, h.Tokens, h.Sessions, h.Site.String())
+	auth, err := micropub.AuthorisePost(r, h.Tokens, h.Sessions, h.Site.String())
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -92,16 +93,16 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	switch req.action {
 	case "":
-	case ActionDelete, ActionUpdate:
+	case micropub.ActionDelete, micropub.ActionUpdate:
 		// The scope that uploads (media, or create, which the Micro.blog app signs in with)
 		// also deletes unused uploads and sets their alt text; delete alone still may delete.
-		if !token.Allows(micropubd.ScopeMedia) && !(req.action == ActionDelete && token.Has(micropubd.ScopeDelete)) {
-			fail(w, r, &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scope: micropubd.ScopeMedia,
+		if !token.Allows(micropubd.ScopeMedia) && !(req.action == micropub.ActionDelete && token.Has(micropubd.ScopeDelete)) {
+			fail(w, r, &micropub.Error{Status: http.StatusForbidden, Code: micropub.CodeInsufficientScope, Scope: micropubd.ScopeMedia,
 				Description: req.action + " of an upload needs the media or create scope"})
 			return
 		}
 		do := h.delete
-		if req.action == ActionUpdate {
+		if req.action == micropub.ActionUpdate {
 			do = func(ctx context.Context, rawURL string) error { return h.setAlt(ctx, rawURL, req.alt) }
 		}
 		if err := do(ctx, req.url); err != nil {
@@ -115,15 +116,15 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	default:
-		fail(w, r, InvalidRequest("unknown action %q; the media endpoint knows delete and update", req.action))
+		fail(w, r, micropub.InvalidRequest("unknown action %q; the media endpoint knows delete and update", req.action))
 		return
 	}
-	if err := RequireScope(token, micropubd.ScopeMedia); err != nil {
+	if err := micropub.RequireScope(token, micropubd.ScopeMedia); err != nil {
 		fail(w, r, err)
 		return
 	}
 	if req.upload == nil {
-		fail(w, r, InvalidRequest(`the request has no file: send multipart/form-data with a part named "file", or action=delete (or action=update with alt) and a url`))
+		fail(w, r, micropub.InvalidRequest(`the request has no file: send multipart/form-data with a part named "file", or action=delete (or action=update with alt) and a url`))
 		return
 	}
 	req.upload.Media.Alt = req.alt
@@ -145,23 +146,23 @@ func (h *MediaHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", h.Media.URL(m))
-	WriteJSON(w, http.StatusCreated, h.item(m))
+	micropub.WriteJSON(w, http.StatusCreated, h.item(m))
 }
 
 // readRequest reads a media POST: multipart (streamed, so a large file goes straight to a temp
 // file next to the media folder), or a form-encoded or JSON action (delete, or update of the alt
 // text). The action, url and alt may come in the query string instead of the body, with the
 // body empty, as the Micro.blog app sends them.
-func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request, auth *PostAuth) (*mediaRequest, error) {
+func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request, auth *micropub.PostAuth) (*mediaRequest, error) {
 	limits := h.Limits.WithDefaults()
-	query := ActionQuery(r)
+	query := micropub.ActionQuery(r)
 	contentType := r.Header.Get("Content-Type")
 	mediaType, _, err := mime.ParseMediaType(contentType)
 	if contentType == "" && query.Has("action") {
 		mediaType, err = "application/x-www-form-urlencoded", nil
 	}
 	if err != nil {
-		return nil, InvalidRequest("the request needs a Content-Type: multipart/form-data to upload")
+		return nil, micropub.InvalidRequest("the request needs a Content-Type: multipart/form-data to upload")
 	}
 	var req *mediaRequest
 	switch mediaType {
@@ -171,7 +172,7 @@ func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request, auth 
 	case "application/x-www-form-urlencoded", "application/json":
 		req, err = readMediaAction(w, r, mediaType, limits.Body, query.Has("action"))
 	default:
-		return nil, &Error{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedType,
+		return nil, &micropub.Error{Status: http.StatusUnsupportedMediaType, Code: micropub.CodeUnsupportedType,
 			Description: "upload files as multipart/form-data with a part named \"file\""}
 	}
 	if err != nil {
@@ -190,7 +191,7 @@ func (h *MediaHandler) readRequest(w http.ResponseWriter, r *http.Request, auth 
 
 // readMediaAction reads the fields of a form-encoded or JSON media request.
 func readMediaAction(w http.ResponseWriter, r *http.Request, mediaType string, limit int64, allowEmpty bool) (*mediaRequest, error) {
-	body, err := ReadBody(w, r, limit, allowEmpty)
+	body, err := micropub.ReadBody(w, r, limit, allowEmpty)
 	if err != nil {
 		return nil, err
 	}
@@ -200,17 +201,17 @@ func readMediaAction(w http.ResponseWriter, r *http.Request, mediaType string, l
 	case mediaType == "application/json":
 		var doc map[string]any
 		if err := json.Unmarshal(body, &doc); err != nil || doc == nil {
-			return nil, InvalidRequest("the JSON body must be an object such as {\"action\": \"delete\", \"url\": \"...\"}")
+			return nil, micropub.InvalidRequest("the JSON body must be an object such as {\"action\": \"delete\", \"url\": \"...\"}")
 		}
 		for k, v := range doc {
 			s, ok := v.(string)
 			if !ok {
-				return nil, InvalidRequest("%s must be a string", k)
+				return nil, micropub.InvalidRequest("%s must be a string", k)
 			}
 			fields[k] = s
 		}
 	default:
-		values, err := ParseFormBody(body)
+		values, err := micropub.ParseFormBody(body)
 		if err != nil {
 			return nil, err
 		}
@@ -218,16 +219,16 @@ func readMediaAction(w http.ResponseWriter, r *http.Request, mediaType string, l
 			fields[k] = v[0]
 		}
 	}
-	return &mediaRequest{accessToken: fields["access_token"], csrf: fields[CSRFField], action: fields["action"], url: fields["url"],
+	return &mediaRequest{accessToken: fields["access_token"], csrf: fields[micropub.CSRFField], action: fields["action"], url: fields["url"],
 		alt: strings.TrimSpace(fields["alt"])}, nil
 }
 
 // readMultipart streams the parts; the token (header, or an access_token part before the file)
 // is checked before the file is received, so no one without one can make the server store bytes.
-func (h *MediaHandler) readMultipart(r *http.Request, auth *PostAuth) (*mediaRequest, error) {
+func (h *Handler) readMultipart(r *http.Request, auth *micropub.PostAuth) (*mediaRequest, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, InvalidRequest("the multipart body is malformed: %v", err)
+		return nil, micropub.InvalidRequest("the multipart body is malformed: %v", err)
 	}
 	req := &mediaRequest{}
 	limits := h.Limits.WithDefaults()
@@ -244,12 +245,12 @@ func (h *MediaHandler) readMultipart(r *http.Request, auth *PostAuth) (*mediaReq
 			break
 		}
 		if err != nil {
-			return fail(ReadError(err, limits.Upload))
+			return fail(micropub.ReadError(err, limits.Upload))
 		}
 		name := part.FormName()
 		if name == "file" || name == "file[]" || (part.FileName() != "" && req.upload == nil) {
 			if req.upload != nil {
-				return fail(InvalidRequest("send one file per upload"))
+				return fail(micropub.InvalidRequest("send one file per upload"))
 			}
 			if _, err := auth.FileToken(req.accessToken, req.csrf,
 				"no access token before the file: send it in an Authorization: Bearer header, or as an access_token field before the file"); err != nil {
@@ -264,19 +265,19 @@ func (h *MediaHandler) readMultipart(r *http.Request, auth *PostAuth) (*mediaReq
 		}
 		value, err := io.ReadAll(io.LimitReader(part, min(fieldLimit, limits.Body-text)+1))
 		if err != nil {
-			return fail(ReadError(err, limits.Upload))
+			return fail(micropub.ReadError(err, limits.Upload))
 		}
 		text += int64(len(value))
 		if text > limits.Body {
-			return fail(TooLarge("the fields of the request beside the file", limits.Body, BodyLimitFlag))
+			return fail(micropub.TooLarge("the fields of the request beside the file", limits.Body, micropub.BodyLimitFlag))
 		}
 		if len(value) > fieldLimit {
-			return fail(InvalidRequest("the field %q is too long", name))
+			return fail(micropub.InvalidRequest("the field %q is too long", name))
 		}
 		switch name {
 		case "access_token":
 			req.accessToken = string(value)
-		case CSRFField:
+		case micropub.CSRFField:
 			req.csrf = string(value)
 		case "alt", "mp-photo-alt":
 			req.alt = strings.TrimSpace(string(value))
@@ -291,13 +292,13 @@ func (h *MediaHandler) readMultipart(r *http.Request, auth *PostAuth) (*mediaReq
 
 // setAlt records the alt text of an upload; posts that show the file without alt text of
 // their own use it.
-func (h *MediaHandler) setAlt(ctx context.Context, rawURL, alt string) error {
+func (h *Handler) setAlt(ctx context.Context, rawURL, alt string) error {
 	name := h.Media.NameOf(rawURL)
 	if name == "" {
-		return InvalidRequest("%q is not a file of this media endpoint", rawURL)
+		return micropub.InvalidRequest("%q is not a file of this media endpoint", rawURL)
 	}
 	if _, err := h.Media.Store.MediaByName(ctx, name); errors.Is(err, micropubd.ErrNotFound) {
-		return InvalidRequest("there is no file at %s", rawURL)
+		return micropub.InvalidRequest("there is no file at %s", rawURL)
 	} else if err != nil {
 		return err
 	}
@@ -305,14 +306,14 @@ func (h *MediaHandler) setAlt(ctx context.Context, rawURL, alt string) error {
 }
 
 // delete removes an upload that no post uses.
-func (h *MediaHandler) delete(ctx context.Context, rawURL string) error {
+func (h *Handler) delete(ctx context.Context, rawURL string) error {
 	name := h.Media.NameOf(rawURL)
 	if name == "" {
-		return InvalidRequest("%q is not a file of this media endpoint", rawURL)
+		return micropub.InvalidRequest("%q is not a file of this media endpoint", rawURL)
 	}
 	paths, err := h.Media.Store.DeleteUnusedMedia(ctx, name, h.Media.URL(&micropubd.Media{Name: name}))
 	if errors.Is(err, micropubd.ErrNotFound) {
-		return InvalidRequest("there is no file at %s", rawURL)
+		return micropub.InvalidRequest("there is no file at %s", rawURL)
 	}
 	if err != nil {
 		return err
@@ -322,21 +323,21 @@ func (h *MediaHandler) delete(ctx context.Context, rawURL string) error {
 		for i, p := range paths {
 			urls[i] = h.Site.String() + p
 		}
-		return InvalidRequest("the file is used by %s; remove it from the post first", strings.Join(urls, ", "))
+		return micropub.InvalidRequest("the file is used by %s; remove it from the post first", strings.Join(urls, ", "))
 	}
 	return nil
 }
 
-func (h *MediaHandler) serveQuery(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	if _, err := AuthoriseQuery(r, h.Tokens); err != nil {
+	if _, err := micropub.AuthoriseQuery(r, h.Tokens); err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	switch q.Get("q") {
 	case "config":
-		WriteJSON(w, http.StatusOK, map[string]any{"q": []string{"config", "source", "last"}})
+		micropub.WriteJSON(w, http.StatusOK, map[string]any{"q": []string{"config", "source", "last"}})
 	case "last":
 		list, err := h.Media.Store.ListMedia(ctx, 1, 0)
 		if err != nil {
@@ -344,26 +345,26 @@ func (h *MediaHandler) serveQuery(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if len(list) == 0 || h.now().Sub(list[0].Created) > lastWindow {
-			WriteJSON(w, http.StatusOK, map[string]any{})
+			micropub.WriteJSON(w, http.StatusOK, map[string]any{})
 			return
 		}
-		WriteJSON(w, http.StatusOK, h.item(list[0]))
+		micropub.WriteJSON(w, http.StatusOK, h.item(list[0]))
 	case "source":
 		if q.Has("url") {
 			name := h.Media.NameOf(q.Get("url"))
 			m, err := h.Media.Store.MediaByName(ctx, name)
 			if name == "" || errors.Is(err, micropubd.ErrNotFound) {
-				h.fail(w, r, InvalidRequest("there is no file at %s", q.Get("url")))
+				h.fail(w, r, micropub.InvalidRequest("there is no file at %s", q.Get("url")))
 				return
 			}
 			if err != nil {
 				h.fail(w, r, err)
 				return
 			}
-			WriteJSON(w, http.StatusOK, h.item(m))
+			micropub.WriteJSON(w, http.StatusOK, h.item(m))
 			return
 		}
-		limit, offset, err := ListPage(q)
+		limit, offset, err := micropub.ListPage(q)
 		if err != nil {
 			h.fail(w, r, err)
 			return
@@ -377,16 +378,16 @@ func (h *MediaHandler) serveQuery(w http.ResponseWriter, r *http.Request) {
 		for i, m := range list {
 			items[i] = h.item(m)
 		}
-		WriteJSON(w, http.StatusOK, map[string]any{"items": items})
+		micropub.WriteJSON(w, http.StatusOK, map[string]any{"items": items})
 	case "":
-		h.fail(w, r, InvalidRequest("ask a query: q=config, q=source or q=last"))
+		h.fail(w, r, micropub.InvalidRequest("ask a query: q=config, q=source or q=last"))
 	default:
-		h.fail(w, r, InvalidRequest("unknown query q=%s; the media endpoint answers config, source and last", q.Get("q")))
+		h.fail(w, r, micropub.InvalidRequest("unknown query q=%s; the media endpoint answers config, source and last", q.Get("q")))
 	}
 }
 
 // item describes an upload as q=source and the upload response give it.
-func (h *MediaHandler) item(m *micropubd.Media) map[string]any {
+func (h *Handler) item(m *micropubd.Media) map[string]any {
 	it := map[string]any{
 		"url":       h.Media.URL(m),
 		"published": m.Created.Format(time.RFC3339),
