@@ -74,10 +74,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	html := h.Forms != nil && auth.WantsHTML()
-	fail := h.fail
-	if html {
-		fail = func(w http.ResponseWriter, r *http.Request, err error) { h.Forms.Failed(w, r, err, nil) }
-	}
+	fail := auth.Fail(h.Forms, nil, h.fail)
 	req, err := h.readRequest(w, r, auth)
 	if err != nil {
 		fail(w, r, err)

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/micropubd/micropubd"
@@ -126,6 +127,17 @@ func AuthorisePost(r *http.Request, tokens TokenVerifier, sessions Sessions, me 
 // WantsHTML reports whether the POST is the owner's browser posting a form that asked for a page
 // rather than JSON.
 func (a *PostAuth) WantsHTML() bool { return a.session && wantsHTML(a.r) }
+
+// Fail returns how the POST's failures are answered: for a form of the owner's pages that asked
+// for a page, by forms (when set) in HTML, showing the form again with the fields in form (nil
+// while unread); otherwise by fail, in JSON.
+func (a *PostAuth) Fail(forms FormAnswers, form url.Values,
+	fail func(http.ResponseWriter, *http.Request, error)) func(http.ResponseWriter, *http.Request, error) {
+	if forms == nil || !a.WantsHTML() {
+		return fail
+	}
+	return func(w http.ResponseWriter, r *http.Request, err error) { forms.Failed(w, r, err, form) }
+}
 
 // Token returns the token the POST acts with, given the access_token and csrf fields of its
 // body: the owner's session when it is a session post without an access token, else the

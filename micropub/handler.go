@@ -100,20 +100,14 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	html := h.Forms != nil && auth.WantsHTML()
-	fail := h.fail
-	if html {
-		fail = func(w http.ResponseWriter, r *http.Request, err error) { h.Forms.Failed(w, r, err, nil) }
-	}
+	fail := auth.Fail(h.Forms, nil, h.fail)
 	req, err := ParseRequest(w, r, h.Limits, &uploadAuthorizer{h: h, auth: auth})
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
 	defer discardFiles(req.Files) // a no-op for files that were stored
-	if html {
-		fail = func(w http.ResponseWriter, r *http.Request, err error) { h.Forms.Failed(w, r, err, req.Form) }
-	}
+	fail = auth.Fail(h.Forms, req.Form, h.fail)
 	token, err := auth.Token(req.AccessToken, req.CSRF)
 	if err != nil {
 		fail(w, r, err)
@@ -122,7 +116,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	// done answers a success: the status a client expects, or for the owner's pages a
 	// redirect to where the result is seen.
 	done := func(status int, location string) {
-		if html {
+		if h.Forms != nil && auth.WantsHTML() {
 			h.Forms.Done(w, r, req.Action, location)
 			return
 		}
