@@ -121,15 +121,6 @@ func (u *Upload) Discard() {
 	os.Remove(u.tmp.Name())
 }
 
-// Save receives and stores the bytes of r in one step.
-func (s *Service) Save(ctx context.Context, r io.Reader) (*micropubd.Media, error) {
-	u, err := s.Receive(r)
-	if err != nil {
-		return nil, err
-	}
-	return s.Commit(ctx, u)
-}
-
 // ForMicropub returns s as the Micropub handler's micropub.Uploads: the files of multipart
 // creates, received and stored as the media endpoint's are, and the alt text posts give them.
 func (s *Service) ForMicropub() micropub.Uploads { return micropubUploads{s} }
@@ -335,19 +326,6 @@ func (w fileWriter) Write(p []byte) (int, error) {
 		err = writeFailed{err}
 	}
 	return n, err
-}
-
-// headWriter keeps the first max bytes written to it.
-type headWriter struct {
-	buf *bytes.Buffer
-	max int
-}
-
-func (h *headWriter) Write(p []byte) (int, error) {
-	if room := h.max - h.buf.Len(); room > 0 {
-		h.buf.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
 }
 
 // isSVG reports whether a file starts as an SVG document does: an XML declaration, a doctype or
