@@ -352,8 +352,21 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	return nil
 }
 
+// rowsQuerier runs reads of many rows: a querier, or cachedReads.
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// cachedReads runs reads through db.query: its cached prepared statements, or inside InTx its
+// transaction.
+type cachedReads struct{ db *DB }
+
+func (c cachedReads) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.db.query(ctx, query, args...)
+}
+
 // queryAll runs a read and scans every row with scan.
-func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+func queryAll[T any](ctx context.Context, q rowsQuerier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

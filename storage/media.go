@@ -299,8 +299,6 @@ func queryStrings(ctx context.Context, tx querier, query string, args ...any) ([
 // deletedPrefix marks a media file moved aside while its record is deleted.
 const deletedPrefix = "deleted-"
 
-// MediaByNames returns the records of the file names, by name, in one query; names without a
-// record are left out.
 // MediaVariantsOf returns the resized copies of several uploads, by upload id, narrowest first:
 // one query for a page's photos.
 func (db *DB) MediaVariantsOf(ctx context.Context, ids []int64) (map[int64][]*micropubd.Media, error) {
@@ -323,23 +321,20 @@ func (db *DB) MediaVariantsOf(ctx context.Context, ids []int64) (map[int64][]*mi
 	return out, nil
 }
 
+// MediaByNames returns the records of the file names, by name, in one query; names without a
+// record are left out.
 func (db *DB) MediaByNames(ctx context.Context, names []string) (map[string]*micropubd.Media, error) {
 	list, err := json.Marshal(uniqueStrings(names))
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.query(ctx, `SELECT `+mediaColumns+` FROM media WHERE name IN (SELECT value FROM json_each(?))`, string(list))
+	all, err := queryAll(ctx, cachedReads{db}, scanMedia, `SELECT `+mediaColumns+` FROM media WHERE name IN (SELECT value FROM json_each(?))`, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("find media: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]*micropubd.Media{}
-	for rows.Next() {
-		m, err := scanMedia(rows)
-		if err != nil {
-			return nil, err
-		}
+	out := make(map[string]*micropubd.Media, len(all))
+	for _, m := range all {
 		out[m.Name] = m
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -106,38 +106,21 @@ func (db *DB) Notes(ctx context.Context, f micropubd.NoteFilter) ([]*micropubd.N
 	}
 	query += ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 	args = append(args, limit, max(f.Offset, 0))
-	rows, err := db.reader(ctx).QueryContext(ctx, query, args...)
+	out, err := queryAll(ctx, db.reader(ctx), scanNote, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list notes: %w", err)
 	}
-	defer rows.Close()
-	var out []*micropubd.Note
-	for rows.Next() {
-		n, err := scanNote(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // NoteOrder returns the ids of a notebook's notes in their hand-set order.
 func (db *DB) NoteOrder(ctx context.Context, notebookID int64) ([]int64, error) {
-	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT id FROM notes WHERE notebook_id = ? ORDER BY position, id`, notebookID)
+	ids, err := queryAll(ctx, db.reader(ctx), func(row scanner) (id int64, err error) { return id, row.Scan(&id) },
+		`SELECT id FROM notes WHERE notebook_id = ? ORDER BY position, id`, notebookID)
 	if err != nil {
 		return nil, fmt.Errorf("list note order: %w", err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // DeleteNote deletes the note and its versions.
@@ -186,26 +169,25 @@ func (db *DB) AddNoteVersion(ctx context.Context, v *micropubd.NoteVersion) erro
 
 // NoteVersions returns the earlier texts of a note replaced since a time, newest first.
 func (db *DB) NoteVersions(ctx context.Context, noteID int64, since time.Time) ([]*micropubd.NoteVersion, error) {
-	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT id, note_id, text, is_encrypted, created_at, replaced_at
+	out, err := queryAll(ctx, db.reader(ctx), scanNoteVersion, `SELECT id, note_id, text, is_encrypted, created_at, replaced_at
 		FROM note_versions WHERE note_id = ? AND replaced_at >= ? ORDER BY created_at DESC, id DESC`, noteID, since.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("list note versions: %w", err)
 	}
-	defer rows.Close()
-	var out []*micropubd.NoteVersion
-	for rows.Next() {
-		var (
-			v                 micropubd.NoteVersion
-			created, replaced int64
-		)
-		if err := rows.Scan(&v.ID, &v.NoteID, &v.Text, &v.Encrypted, &created, &replaced); err != nil {
-			return nil, fmt.Errorf("read note version: %w", err)
-		}
-		v.Created = time.Unix(0, created).UTC()
-		v.Replaced = time.Unix(0, replaced).UTC()
-		out = append(out, &v)
+	return out, nil
+}
+
+func scanNoteVersion(row scanner) (*micropubd.NoteVersion, error) {
+	var (
+		v                 micropubd.NoteVersion
+		created, replaced int64
+	)
+	if err := row.Scan(&v.ID, &v.NoteID, &v.Text, &v.Encrypted, &created, &replaced); err != nil {
+		return nil, fmt.Errorf("read note version: %w", err)
 	}
-	return out, rows.Err()
+	v.Created = time.Unix(0, created).UTC()
+	v.Replaced = time.Unix(0, replaced).UTC()
+	return &v, nil
 }
 
 // DeletePlainNoteVersions deletes the versions of a note that were saved in plain text (while

@@ -55,20 +55,11 @@ func (db *DB) NotebookOfType(ctx context.Context, typ string) (*micropubd.Notebo
 
 // Notebooks returns every notebook in the owner's order.
 func (db *DB) Notebooks(ctx context.Context) ([]*micropubd.Notebook, error) {
-	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+notebookColumns+` FROM notebooks ORDER BY position, id`)
+	out, err := queryAll(ctx, db.reader(ctx), scanNotebook, `SELECT `+notebookColumns+` FROM notebooks ORDER BY position, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list notebooks: %w", err)
 	}
-	defer rows.Close()
-	var out []*micropubd.Notebook
-	for rows.Next() {
-		nb, err := scanNotebook(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, nb)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DeleteNotebook deletes the notebook with its notes and their versions. Shared notes must be

@@ -183,20 +183,8 @@ func (db *DB) ListPosts(ctx context.Context, f micropubd.PostFilter) ([]*micropu
 	if !ok {
 		return nil, nil // no post has the status or visibility asked for
 	}
-	rows, err := db.query(ctx, query, args...)
+	posts, err := queryAll(ctx, cachedReads{db}, scanPost, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list posts: %w", err)
-	}
-	defer rows.Close()
-	var posts []*micropubd.Post
-	for rows.Next() {
-		p, err := scanPost(rows)
-		if err != nil {
-			return nil, err
-		}
-		posts = append(posts, p)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list posts: %w", err)
 	}
 	if f.Before != nil {

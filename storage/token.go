@@ -124,21 +124,12 @@ func (db *DB) TokenByRefreshHash(ctx context.Context, hash []byte) (*micropubd.T
 
 // ListTokens returns the tokens that are neither revoked nor expired at now, newest first.
 func (db *DB) ListTokens(ctx context.Context, now time.Time) ([]*micropubd.Token, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens
+	out, err := queryAll(ctx, db.read, scanToken, `SELECT `+tokenColumns+` FROM tokens
 		WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY issued_at DESC, id DESC`, now.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
-	defer rows.Close()
-	var out []*micropubd.Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // TouchToken records that the token was used at at.
