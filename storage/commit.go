@@ -3,10 +3,12 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -112,12 +114,15 @@ type committer struct {
 	// token while no committed batch waits for its flush: the committer takes it to commit.
 	synced chan *committed
 	idle   chan struct{}
-	// checkpoint asks the checkpointer to copy the log into the database file.
-	checkpoint chan struct{}
-	ckptEnd    chan struct{}
-	syncer     *walSyncer
-	flush      func() error // syncer.sync; tests hold it
-	syncEnd    chan struct{}
+	// checkpoint asks the checkpointer to copy the log into the database file; catchUp asks
+	// the committer to copy what it left.
+	checkpoint   chan struct{}
+	catchUp      atomic.Bool
+	checkpointAt int64 // checkpointAt, or smaller in tests
+	ckptEnd      chan struct{}
+	syncer       *walSyncer
+	flush        func() error // syncer.sync; tests hold it
+	syncEnd      chan struct{}
 	// mu guards closed: a job is queued under the read lock, so none is queued after stop.
 	mu     sync.RWMutex
 	closed bool
@@ -130,23 +135,44 @@ func startCommitter(db *DB) *committer {
 		syncEnd: make(chan struct{}), checkpoint: make(chan struct{}, 1), ckptEnd: make(chan struct{})}
 	c.idle <- struct{}{}
 	c.flush = c.syncer.sync
+	c.checkpointAt = checkpointAt
 	go c.run()
 	go c.sync()
 	go c.checkpoints()
 	return c
 }
 
-// checkpointAt is the size of the log past which it is copied into the database file.
-const checkpointAt = 4 << 20
+// checkpointAt is the size of the log past which it is copied into the database file. A
+// checkpoint copies each page the log holds once, however many commits changed it: the
+// larger the log, the fewer times the pages every create changes (the newest leaves of the
+// indexes, the counts) are copied.
+const checkpointAt = 16 << 20
+
+// walFrameSize is the size of one frame of the log: a page (SQLite's default size, which the
+// database is made with) and its 24-byte header.
+const walFrameSize = 4096 + 24
 
 // checkpoints copies the log into the database file when the syncer finds it past
 // checkpointAt: a PASSIVE checkpoint on a connection of its own, which the writer does not
-// wait for. (SQLite fsyncs the log before and the database file after it; the writer starts
-// the log over once it is all copied.)
+// wait for. (SQLite fsyncs the log before and the database file after it.)
+//
+// The log starts over only when a write transaction begins with every frame copied. Under a
+// steady flow of writes that never happens: the committer's transaction is open, or frames
+// were committed while the checkpoint ran. So the checkpointer then asks the committer to
+// copy what is left itself, between two transactions (catchUp): a few batches' pages.
 func (c *committer) checkpoints() {
 	defer close(c.ckptEnd)
 	for range c.checkpoint {
 		c.db.checkpoints.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
+		c.catchUp.Store(true)
+	}
+}
+
+// catchUpCheckpoint copies what the checkpointer left of the log, on the write connection
+// while no transaction is open, so that the next transaction starts the log over.
+func (c *committer) catchUpCheckpoint() {
+	if c.catchUp.CompareAndSwap(true, false) {
+		c.db.write.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
 	}
 }
 
@@ -175,7 +201,7 @@ func (c *committer) sync() {
 			}
 		}
 		err := c.flush()
-		if c.syncer.size > checkpointAt {
+		if c.syncer.frames*walFrameSize > c.checkpointAt {
 			select {
 			case c.checkpoint <- struct{}{}:
 			default: // one is running or asked for already
@@ -205,7 +231,32 @@ type walSyncer struct {
 	path string
 	f    *os.File
 	ino  uint64
-	size int64 // the log's size at the last sync
+	// frames is the number of pages the log held at the last sync, read from its index (the
+	// -shm file). The log file's size says nothing of it: a checkpointed log starts over at its
+	// beginning, and the file keeps its size (up to journal_size_limit) so that appending to
+	// it changes no file metadata that an fsync would have to write too.
+	frames int64
+	shm    *os.File
+}
+
+// walIndexFrames is where the wal-index header keeps mxFrame, the number of valid frames in
+// the log, as a 32-bit integer in the machine's byte order (https://sqlite.org/walformat.html).
+const walIndexFrames = 16
+
+// readFrames reads the log's frame count from its index. It is a hint for when to
+// checkpoint: a value torn by a concurrent commit only moves a checkpoint by one batch.
+func (w *walSyncer) readFrames() {
+	if w.shm == nil {
+		f, err := os.Open(strings.TrimSuffix(w.path, "-wal") + "-shm")
+		if err != nil {
+			return
+		}
+		w.shm = f
+	}
+	var b [4]byte
+	if _, err := w.shm.ReadAt(b[:], walIndexFrames); err == nil {
+		w.frames = int64(binary.NativeEndian.Uint32(b[:]))
+	}
 }
 
 func (w *walSyncer) sync() error {
@@ -216,7 +267,6 @@ func (w *walSyncer) sync() error {
 	if err != nil {
 		return err
 	}
-	w.size = st.Size()
 	ino := st.Sys().(*syscall.Stat_t).Ino
 	if w.f == nil || ino != w.ino {
 		if w.f != nil {
@@ -227,12 +277,18 @@ func (w *walSyncer) sync() error {
 		}
 		w.ino = ino
 	}
-	return syscall.Fdatasync(int(w.f.Fd()))
+	if err := syscall.Fdatasync(int(w.f.Fd())); err != nil {
+		return err
+	}
+	w.readFrames()
+	return nil
 }
 
 func (w *walSyncer) close() {
-	if w.f != nil {
-		w.f.Close()
+	for _, f := range []*os.File{w.f, w.shm} {
+		if f != nil {
+			f.Close()
+		}
 	}
 }
 
@@ -273,6 +329,7 @@ func (c *committer) run() {
 	for {
 		select {
 		case first := <-c.queue:
+			c.catchUpCheckpoint()
 			c.batch([]*job{first})
 		case <-c.quit:
 			// Whatever was queued before Close still commits.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -386,4 +388,57 @@ func TestTokenCache_ReadFromBeforeAnInvalidationIsNotStored(t *testing.T) {
 		go func() { defer wg.Done(); _, g := c.get(tok.Hash); c.put(g, tok); c.invalidate() }()
 	}
 	wg.Wait()
+}
+
+// walFrames reads the number of frames in the database's write-ahead log from its index.
+func walFrames(t *testing.T, dir string) int64 {
+	t.Helper()
+	w := walSyncer{path: filepath.Join(dir, DBFile) + "-wal"}
+	defer w.close()
+	w.readFrames()
+	return w.frames
+}
+
+func TestGroupCommit_LogStartsOverUnderSteadyWrites(t *testing.T) {
+	dir := t.TempDir()
+	db := openTest(t, dir)
+	db.commits.checkpointAt = 1 << 20
+	const writers, posts = 16, 3000
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for range writers {
+		wg.Go(func() {
+			for i := next.Add(1); i <= posts; i = next.Add(1) {
+				if err := db.CreatePost(context.Background(), testPost(fmt.Sprintf("2026/12/%d", i), "a", "b")); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	var most, restarts, last int64
+	for watching := true; watching; {
+		select {
+		case <-done:
+			watching = false
+		case <-time.After(time.Millisecond):
+		}
+		n := walFrames(t, dir)
+		if n < last {
+			restarts++
+		}
+		last, most = n, max(most, n)
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	// Each create adds a few pages to the log; were it never started over, it would hold
+	// them all. A checkpoint may lag its threshold by the batches committed while it runs.
+	if limit := 4 * db.commits.checkpointAt / walFrameSize; most > limit || restarts < 3 {
+		t.Errorf("the log grew to %d frames (limit %d) and started over %d times under steady writes", most, limit, restarts)
+	}
 }

@@ -192,7 +192,10 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	}
 	// The writer never checkpoints (a checkpoint in a commit holds up every write waiting):
 	// the checkpointer does, on a connection of its own, beside the writer.
-	write := sql.OpenDB(newConnector("file:"+path+"?"+writeParams.Encode(), writeCacheKiB, "PRAGMA wal_autocheckpoint = 0"))
+	// temp_store=MEMORY keeps each job's savepoint journal (the pages it changes, copied before
+	// it changes them) in memory rather than in a temporary file: a third of a create's time.
+	write := sql.OpenDB(newConnector("file:"+path+"?"+writeParams.Encode(), writeCacheKiB,
+		"PRAGMA wal_autocheckpoint = 0", "PRAGMA temp_store = MEMORY"))
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
 	checkpoints := sql.OpenDB(newConnector("file:"+path+"?"+params.Encode(), 1024))
