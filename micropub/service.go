@@ -54,16 +54,16 @@ type Service struct {
 
 // ChangeListener hears of posts as they are written.
 type ChangeListener interface {
-	// PostChanged runs inside the transaction that wrote p; an error undoes the write. It says
-	// whether it has work for after the commit.
-	PostChanged(ctx context.Context, p *micropubd.Post) (after bool, err error)
+	// PostChanged runs inside the transaction that wrote p (created says it was new); an error
+	// undoes the write. It says whether it has work for after the commit.
+	PostChanged(ctx context.Context, p *micropubd.Post, created bool) (after bool, err error)
 	// Committed runs after that transaction committed, when PostChanged asked for it.
 	Committed()
 }
 
 // write runs a store write and, when a listener is set, tells it of the post written, in one
 // transaction.
-func (s *Service) write(ctx context.Context, fn func(ctx context.Context) (*micropubd.Post, error)) (*micropubd.Post, error) {
+func (s *Service) write(ctx context.Context, created bool, fn func(ctx context.Context) (*micropubd.Post, error)) (*micropubd.Post, error) {
 	if s.Changes == nil {
 		return fn(ctx)
 	}
@@ -74,7 +74,7 @@ func (s *Service) write(ctx context.Context, fn func(ctx context.Context) (*micr
 		if p, err = fn(ctx); err != nil {
 			return err
 		}
-		after, err = s.Changes.PostChanged(ctx, p)
+		after, err = s.Changes.PostChanged(ctx, p, created)
 		return err
 	})
 	if err != nil {
@@ -87,12 +87,12 @@ func (s *Service) write(ctx context.Context, fn func(ctx context.Context) (*micr
 }
 
 func (s *Service) create(ctx context.Context, p *micropubd.Post) error {
-	_, err := s.write(ctx, func(ctx context.Context) (*micropubd.Post, error) { return p, s.Store.CreatePost(ctx, p) })
+	_, err := s.write(ctx, true, func(ctx context.Context) (*micropubd.Post, error) { return p, s.Store.CreatePost(ctx, p) })
 	return err
 }
 
 func (s *Service) update(ctx context.Context, path string, change func(*micropubd.Post) error) (*micropubd.Post, error) {
-	return s.write(ctx, func(ctx context.Context) (*micropubd.Post, error) { return s.Store.UpdatePost(ctx, path, change) })
+	return s.write(ctx, false, func(ctx context.Context) (*micropubd.Post, error) { return s.Store.UpdatePost(ctx, path, change) })
 }
 
 func (s *Service) now() time.Time {

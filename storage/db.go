@@ -313,18 +313,46 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = db.inTx(ctx, func(tx *txConn) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, time.Now().Unix())
-			return err
-		})
-		if err != nil {
+		if err := db.applyMigration(ctx, m.version, string(body)); err != nil {
 			return fmt.Errorf("apply migration %s: %w", m.name, err)
 		}
 	}
 	return nil
+}
+
+// foreignKeysOff marks a migration that rebuilds a table others refer to. Dropping the old
+// table with foreign keys on would delete its rows first, and with them, through ON DELETE
+// CASCADE, the rows that refer to them; the pragma is a no-op inside a transaction, so it is
+// set around it, and the references are checked before the migration commits.
+const foreignKeysOff = "-- foreign_keys: off"
+
+func (db *DB) applyMigration(ctx context.Context, version int, body string) error {
+	rebuild := strings.HasPrefix(body, foreignKeysOff)
+	if rebuild {
+		// The write pool has one connection: the pragmas apply to the one the migration uses.
+		if _, err := db.write.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+			return err
+		}
+		defer db.write.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`)
+	}
+	return db.inTx(ctx, func(tx *txConn) error {
+		if _, err := tx.ExecContext(ctx, body); err != nil {
+			return err
+		}
+		if rebuild {
+			rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+			if err != nil {
+				return err
+			}
+			broken := rows.Next()
+			rows.Close()
+			if broken {
+				return errors.New("it would leave references to rows that do not exist")
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, time.Now().Unix())
+		return err
+	})
 }
 
 // checkpointWait is how long a checkpoint waits for readers: it holds the write connection,
@@ -398,12 +426,6 @@ func noSpace(err error) error {
 		return fmt.Errorf("%w: %w", micropubd.ErrNoSpace, err)
 	}
 	return err
-}
-
-func isUniqueViolation(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique ||
-		errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
 }
 
 // nanos and fromNanos store times as Unix nanoseconds; a zero time is NULL.

@@ -150,3 +150,44 @@ func TestMediaNames_CannotLeaveTheFolder(t *testing.T) {
 		}
 	}
 }
+
+func TestMigration_RebuildingPostsKeepsWhatRefersToThem(t *testing.T) {
+	dir := t.TempDir()
+	db := openTest(t, dir)
+	ctx := context.Background()
+	p := &micropubd.Post{Path: "2026/01/a", Type: "entry", PostType: "note", Status: "published", Visibility: "public",
+		Properties: micropubd.Properties{"content": {"a"}}, Published: time.Now()}
+	if err := db.CreatePost(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	// A webmention (ON DELETE CASCADE) and a shared note refer to the post.
+	if _, err := db.write.Exec(`INSERT INTO webmentions (source, target, post_id, source_host, status, received_at)
+		VALUES ('https://b.example/1', 'https://a.example/2026/01/a', ?, 'b.example', 'accepted', 1)`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.Exec(`INSERT INTO notebooks (name, color_light, color_dark, position, created_at, modified_at)
+		VALUES ('n', '', '', 'a', 1, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.Exec(`INSERT INTO notes (notebook_id, text, is_encrypted, post_id, position, created_at, modified_at)
+		VALUES (1, 'shared', 0, ?, 'a', 1, 1)`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Run the rebuild again over the filled database.
+	if _, err := db.write.Exec(`DELETE FROM schema_migrations WHERE version = 6`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db = openTest(t, dir)
+	var mentions, notes, posts, fk int
+	db.read.QueryRow(`SELECT count(*) FROM webmentions`).Scan(&mentions)
+	db.read.QueryRow(`SELECT count(*) FROM notes WHERE post_id = ?`, p.ID).Scan(&notes)
+	db.read.QueryRow(`SELECT count(*) FROM posts`).Scan(&posts)
+	db.write.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
+	if mentions != 1 || notes != 1 || posts != 1 || fk != 1 {
+		t.Errorf("after the rebuild: %d webmentions, %d notes, %d posts, foreign_keys = %d; want 1, 1, 1, 1", mentions, notes, posts, fk)
+	}
+	if got, err := db.PostByPath(ctx, "2026/01/a"); err != nil || got.ID != p.ID {
+		t.Errorf("the post after the rebuild: %v, %v", got, err)
+	}
+}

@@ -81,9 +81,6 @@ func (db *DB) CreatePosts(ctx context.Context, posts []*micropubd.Post) error {
 func (db *DB) insertPost(ctx context.Context, tx *txConn, p *micropubd.Post, props, synd []byte) error {
 	res, err := db.txExec(ctx, tx, insertPost, p.Path, p.Type, p.PostType, p.Status, p.Visibility, props, synd,
 		p.Published.UnixNano(), nanos(p.Updated), nanos(p.Deleted))
-	if isUniqueViolation(err) {
-		return fmt.Errorf("path %q: %w", p.Path, micropubd.ErrConflict)
-	}
 	if err != nil {
 		return fmt.Errorf("insert post: %w", err)
 	}
@@ -145,9 +142,6 @@ func (db *DB) UpdatePost(ctx context.Context, path string, change func(*micropub
 			properties = ?, syndicate_to = ?, published_at = ?, updated_at = ?, deleted_at = ? WHERE id = ?`,
 			p.Path, p.PostType, p.Status, p.Visibility, props, synd,
 			p.Published.UnixNano(), nanos(p.Updated), nanos(p.Deleted), p.ID)
-		if isUniqueViolation(err) {
-			return fmt.Errorf("path %q: %w", p.Path, micropubd.ErrConflict)
-		}
 		if err != nil {
 			return fmt.Errorf("update post: %w", err)
 		}

@@ -33,14 +33,18 @@ const maxTargets = 50
 // it: to every page a public post links to, and again to every page it was sent to before (a
 // deleted post, or a removed link, must be heard of too). The queue keeps a hash of the post:
 // an unchanged post is never sent twice.
-func (s *Service) PostChanged(ctx context.Context, p *micropubd.Post) (queued bool, err error) {
+func (s *Service) PostChanged(ctx context.Context, p *micropubd.Post, created bool) (queued bool, err error) {
 	var targets []string
 	if p.InFeed() && !p.IsDeleted() {
 		targets = s.links(p)
 	}
 	if len(targets) == 0 {
-		// Most posts link nowhere; with nothing sent before either, there is nothing to queue
-		// and no hash to take, which matters inside the writer's transaction.
+		// Most posts link nowhere; with nothing sent before either (a new post has sent
+		// nothing), there is nothing to queue and no hash to take, which matters inside the
+		// writer's transaction.
+		if created {
+			return false, nil
+		}
 		if sent, err := s.store.HasSends(ctx, p.ID); err != nil || !sent {
 			return false, err
 		}
