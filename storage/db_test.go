@@ -155,8 +155,7 @@ func TestMigration_RebuildingPostsKeepsWhatRefersToThem(t *testing.T) {
 	dir := t.TempDir()
 	db := openTest(t, dir)
 	ctx := context.Background()
-	p := &micropubd.Post{Path: "2026/01/a", Type: "entry", PostType: "note", Status: "published", Visibility: "public",
-		Properties: micropubd.Properties{"content": {"a"}}, Published: time.Now()}
+	p := testPost("2026/01/a")
 	if err := db.CreatePost(ctx, p); err != nil {
 		t.Fatal(err)
 	}
