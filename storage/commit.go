@@ -28,11 +28,15 @@ import (
 // and answers, in steps.
 const maxBatch = 128
 
-// The savepoint statements of a job inside a batch, prepared at Open.
+// The savepoint statements of a job inside a batch, and of a write joining the transaction
+// it is called in (CreatePost inside the Micropub service's InTx), prepared at Open.
 const (
-	savepointJob = `SAVEPOINT job`
-	releaseJob   = `RELEASE job`
-	rollbackJob  = `ROLLBACK TO job`
+	savepointJob    = `SAVEPOINT job`
+	releaseJob      = `RELEASE job`
+	rollbackJob     = `ROLLBACK TO job`
+	savepointJoined = `SAVEPOINT joined`
+	releaseJoined   = `RELEASE joined`
+	rollbackJoined  = `ROLLBACK TO joined`
 )
 
 // errClosed answers a write sent after Close.
@@ -527,15 +531,15 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *txConn) error) error {
 
 func (db *DB) inTxState(ctx context.Context, fn func(st *txState) error) error {
 	if st := txOf(ctx); st != nil {
-		if _, err := st.tx.ExecContext(ctx, `SAVEPOINT joined`); err != nil {
+		if _, err := db.txExec(ctx, st.tx, savepointJoined); err != nil {
 			return noSpace(fmt.Errorf("savepoint: %w", err))
 		}
 		if err := fn(st); err != nil {
-			st.tx.ExecContext(ctx, `ROLLBACK TO joined`)
-			st.tx.ExecContext(ctx, `RELEASE joined`)
+			db.txExec(ctx, st.tx, rollbackJoined)
+			db.txExec(ctx, st.tx, releaseJoined)
 			return noSpace(err)
 		}
-		if _, err := st.tx.ExecContext(ctx, `RELEASE joined`); err != nil {
+		if _, err := db.txExec(ctx, st.tx, releaseJoined); err != nil {
 			return noSpace(fmt.Errorf("release savepoint: %w", err))
 		}
 		return nil

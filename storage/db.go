@@ -60,7 +60,7 @@ func (db *DB) Generation() uint64 { return db.generation.Load() }
 // hotWrites are prepared at Open, while the one write connection is free: preparing later, in
 // a transaction that holds it, would wait for it for ever.
 var hotWrites = append([]string{insertPost, insertPath, savepointJob, releaseJob, rollbackJob,
-	hasSends, queueSendsAgain, queueSendsTarget},
+	savepointJoined, releaseJoined, rollbackJoined, hasSends, queueSendsAgain, queueSendsTarget},
 	categoryStatements()...)
 
 // querier runs reads: the pool's connections, or inside InTx its transaction, which sees
