@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // Pages for visitors are rendered once and served from memory until the next write: a
@@ -27,6 +28,9 @@ type cachedPage struct {
 	status int
 	header http.Header
 	body   []byte
+	// modified is the Last-Modified of a page that answers conditional requests (a feed):
+	// served from the cache, it still answers them, with 304.
+	modified time.Time
 }
 
 func (c *pageCache) get(key string, gen uint64) *cachedPage {
@@ -83,7 +87,7 @@ func (h *Handler) Cached(page http.HandlerFunc) http.HandlerFunc {
 		key := r.URL.RequestURI()
 		gen := h.posts.Generation() // read before rendering: a write during it makes the entry stale
 		if p := h.cache.get(key, gen); p != nil {
-			p.write(w)
+			p.write(w, r)
 			return
 		}
 		rec := &recorder{header: http.Header{}}
@@ -92,20 +96,29 @@ func (h *Handler) Cached(page http.HandlerFunc) http.HandlerFunc {
 		if p.status == 0 {
 			p.status = http.StatusOK
 		}
+		if lm := p.header.Get("Last-Modified"); lm != "" {
+			p.modified, _ = http.ParseTime(lm)
+		}
 		switch p.status {
 		case http.StatusOK, http.StatusNotFound, http.StatusGone, http.StatusMovedPermanently:
-			if p.header.Get("Cache-Control") != "private, no-store" {
+			// Not from a HEAD: a page that answers it with http.ServeContent writes no body.
+			if r.Method == http.MethodGet && p.header.Get("Cache-Control") != "private, no-store" {
 				h.cache.put(key, gen, p)
 			}
 		}
-		p.write(w)
+		p.write(w, r)
 	}
 }
 
-func (p *cachedPage) write(w http.ResponseWriter) {
+func (p *cachedPage) write(w http.ResponseWriter, r *http.Request) {
 	dst := w.Header()
 	for k, v := range p.header {
 		dst[k] = v
+	}
+	if p.status == http.StatusOK && !p.modified.IsZero() {
+		// If-None-Match (the ETag is in the header), If-Modified-Since, HEAD and ranges.
+		http.ServeContent(w, r, "", p.modified, bytes.NewReader(p.body))
+		return
 	}
 	dst.Set("Content-Length", strconv.Itoa(len(p.body)))
 	w.WriteHeader(p.status)

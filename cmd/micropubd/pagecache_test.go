@@ -66,3 +66,36 @@ func TestPageCache_VisitorsNeverSeeAStalePageAndTheOwnerNeverSeesTheirs(t *testi
 		t.Errorf("HEAD from the cache: %d, %d bytes, %q", resp.StatusCode, len(body), resp.Header.Get("Content-Type"))
 	}
 }
+
+// TestPageCache_FeedsFromTheCacheAnswerConditionalRequests checks the site's and a tag's
+// feeds served from the cache: a HEAD first does not leave an empty feed behind, a reader's
+// If-None-Match still gets 304, and a new post changes the answer.
+func TestPageCache_FeedsFromTheCacheAnswerConditionalRequests(t *testing.T) {
+	srv := newAuthServer(t, &fakeWeb{})
+	srv.create("h=entry&content=The+first+post&category=cats")
+	for _, feed := range []string{srv.base + "feed.xml", srv.base + "tags/cats/feed.atom"} {
+		head, _ := http.NewRequest(http.MethodHead, feed, nil)
+		if resp, _ := srv.do(head); resp.StatusCode != http.StatusOK {
+			t.Fatalf("HEAD %s: %d", feed, resp.StatusCode)
+		}
+		var etag string
+		for range 2 { // the second time from the cache
+			resp, body := srv.get(feed, "")
+			if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("The first post")) {
+				t.Fatalf("GET %s after a HEAD: %d, %q", feed, resp.StatusCode, body)
+			}
+			etag = resp.Header.Get("ETag")
+		}
+		cond, _ := http.NewRequest(http.MethodGet, feed, nil)
+		cond.Header.Set("If-None-Match", etag)
+		if resp, body := srv.do(cond); resp.StatusCode != http.StatusNotModified || len(body) != 0 {
+			t.Errorf("GET %s with If-None-Match %s from the cache: %d, %d bytes; want 304", feed, etag, resp.StatusCode, len(body))
+		}
+	}
+	srv.create("h=entry&content=A+second+post&category=cats")
+	for _, feed := range []string{srv.base + "feed.xml", srv.base + "tags/cats/feed.atom"} {
+		if resp, body := srv.get(feed, ""); resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("A second post")) {
+			t.Errorf("GET %s after a new post: %d, the new post missing", feed, resp.StatusCode)
+		}
+	}
+}

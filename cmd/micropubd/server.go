@@ -238,7 +238,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 	}
 	r.PathPrefix(prefix+"/static/").HandlerFunc(pages.Static).Methods(http.MethodGet, http.MethodHead)
 	for _, name := range []string{"feed.xml", "feed.atom", "feed.json"} {
-		get(name, pages.Feed)
+		get(name, pages.Cached(pages.Feed))
 	}
 	get("robots.txt", pages.Robots)
 	get("sitemap.xml", pages.Sitemap)
