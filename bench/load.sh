@@ -55,6 +55,26 @@ for r in $(seq "$rounds"); do
 	run homepage http://127.0.0.1:$port/
 done
 
+# The listings, against the same floor GET: Micropub's q=source (first page, and a page 90,000
+# posts deep by cursor, or as deep as the archive goes), q=category, the feed and a tag page.
+deep=$(( posts * 9 / 10 ))
+cursor=$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/micropub?q=source&limit=1&offset=$deep" |
+	sed -n 's/.*"after":"\([^"]*\)".*/\1/p')
+[ -n "$cursor" ] || { echo "no cursor $deep posts deep" >&2; exit 1; }
+auth=(-H "Authorization: Bearer $TOKEN")
+for r in $(seq "$rounds"); do
+	run floor-get2 http://127.0.0.1:18930/p/1
+	run source-first "${auth[@]}" "http://127.0.0.1:$port/micropub?q=source&limit=20"
+	run floor-get2 http://127.0.0.1:18930/p/1
+	run source-cursor "${auth[@]}" "http://127.0.0.1:$port/micropub?q=source&limit=20&after=$cursor"
+	run floor-get2 http://127.0.0.1:18930/p/1
+	run category "${auth[@]}" "http://127.0.0.1:$port/micropub?q=category"
+	run floor-get2 http://127.0.0.1:18930/p/1
+	run feed http://127.0.0.1:$port/feed.xml
+	run floor-get2 http://127.0.0.1:18930/p/1
+	run tag http://127.0.0.1:$port/tags/a
+done
+
 echo "each run: name requests/s p99-ms non-2xx"
 cat "$work/results"
 echo
@@ -71,5 +91,10 @@ line() { # name floor-name
 line create floor-create "create (form, durable)"
 line permalink floor-get "permalink GET"
 line homepage floor-get "homepage GET"
+line source-first floor-get2 "q=source first page"
+line source-cursor floor-get2 "q=source $deep deep (cursor)"
+line category floor-get2 "q=category"
+line feed floor-get2 "feed.xml"
+line tag floor-get2 "tag page"
 printf 'micropubd start-up to its first answer: %s ms; resident memory now %s kB, at most %s kB\n' "$startup_ms" \
 	"$(awk '/VmRSS/ {print $2}' /proc/$mpd_pid/status)" "$(awk '/VmHWM/ {print $2}' /proc/$mpd_pid/status)"

@@ -28,6 +28,10 @@ type Handler struct {
 	// with (a token from an older "micropubd token" may name http://localhost:8080/).
 	Me  string
 	Log *slog.Logger
+	// Generation, when set, counts the committed writes (storage's Generation): the post
+	// queries' answers are kept until it moves.
+	Generation func() uint64
+	answers    answers
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

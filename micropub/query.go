@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,17 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scope: micropubd.ScopeCreate,
 			Description: "reading posts needs a scope that acts on posts, such as create or update"})
 		return
+	}
+	var gen uint64
+	cacheable := h.Generation != nil && slices.Contains([]string{"source", "category", "config"}, q.Get("q"))
+	var key string
+	if cacheable {
+		// Read before the answer is made: a write during it makes the answer stale.
+		gen, key = h.Generation(), answerKey(q)
+		if b := h.answers.get(key, gen); b != nil {
+			writeJSONBytes(w, http.StatusOK, b)
+			return
+		}
 	}
 	var body any
 	switch q.Get("q") {
@@ -85,7 +97,17 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errInvalid("unknown query q=%s; this endpoint answers %s", q.Get("q"), strings.Join(Queries, ", ")))
 		return
 	}
-	writeJSON(w, http.StatusOK, body)
+	if !cacheable {
+		writeJSON(w, http.StatusOK, body)
+		return
+	}
+	b, err := encodeJSON(body)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.answers.put(key, gen, b)
+	writeJSONBytes(w, http.StatusOK, b)
 }
 
 func (h *Handler) syndicateTo() []SyndicationTarget {

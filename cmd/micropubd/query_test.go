@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -201,4 +202,54 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestQuery_KeptAnswersFollowEveryWriteAndTheScopeCheck checks the post queries answered
+// from memory: every write shows in the next answer, and a token that may not read posts is
+// refused even when the answer is kept.
+func TestQuery_KeptAnswersFollowEveryWriteAndTheScopeCheck(t *testing.T) {
+	srv := newTestServer(t)
+	first := srv.create("h=entry&content=First&category=kept")
+	list := url.Values{"q": {"source"}, "limit": {"5"}}
+	contents := func() []string {
+		var out []string
+		for _, it := range srv.query(list)["items"].([]any) {
+			props := it.(map[string]any)["properties"].(map[string]any)
+			out = append(out, fmt.Sprint(props["content"]))
+		}
+		return out
+	}
+	for range 2 { // the second answer is the kept one
+		if got := contents(); !cmp.Equal(got, []string{"[First]"}) {
+			t.Fatalf("q=source: %v", got)
+		}
+	}
+	second := srv.create("h=entry&content=Second&category=kept2")
+	if got := contents(); !cmp.Equal(got, []string{"[Second]", "[First]"}) {
+		t.Errorf("after a create: %v", got)
+	}
+	srv.postJSON(`{"action":"update","url":"` + first + `","replace":{"content":["First, edited"]}}`)
+	if got := srv.source(first)["properties"].(map[string]any)["content"]; fmt.Sprint(got) != "[First, edited]" {
+		t.Errorf("q=source&url after an update: %v", got)
+	}
+	if got := contents(); !cmp.Equal(got, []string{"[Second]", "[First, edited]"}) {
+		t.Errorf("after an update: %v", got)
+	}
+	srv.postForm("action=delete&url=" + url.QueryEscape(second))
+	if got := contents(); !cmp.Equal(got, []string{"[First, edited]"}) {
+		t.Errorf("after a delete: %v", got)
+	}
+	cats := srv.query(url.Values{"q": {"category"}})["categories"]
+	if !cmp.Equal(cats, []any{"kept"}) {
+		t.Errorf("q=category after the delete: %v", cats)
+	}
+	// The same query with the token in the URL is the same answer, and a media-only token is
+	// refused it.
+	resp, body := srv.get(srv.base+"micropub?q=source&limit=5&access_token="+url.QueryEscape(srv.token), "")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "First, edited") {
+		t.Errorf("q=source with access_token: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := srv.get(srv.base+"micropub?q=source&limit=5", srv.mint("media")); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a media token's q=source: %d %s, want 403", resp.StatusCode, body)
+	}
 }

@@ -205,6 +205,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 		MediaEndpoint: base + "micropub/media",
 		Me:            base,
 		Log:           log,
+		Generation:    db.Generation,
 	})
 	r.Handle(prefix+"/micropub/media", &media.Handler{
 		Media: uploads, Tokens: verifier, Sessions: sessions, Forms: formAnswers,
