@@ -190,8 +190,9 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	for k, v := range params {
 		writeParams[k] = v
 	}
-	// The writer never checkpoints (a checkpoint in a commit holds up every write waiting):
-	// the checkpointer does, on a connection of its own, beside the writer.
+	// The writer does not checkpoint as it commits (a checkpoint in a commit holds up every
+	// write waiting): the checkpointer does, on a connection of its own, beside the writer,
+	// and the committer copies only the few frames it left (see checkpoints in commit.go).
 	// temp_store=MEMORY keeps each job's savepoint journal (the pages it changes, copied before
 	// it changes them) in memory rather than in a temporary file: a third of a create's time.
 	write := sql.OpenDB(newConnector("file:"+path+"?"+writeParams.Encode(), writeCacheKiB,
@@ -327,32 +328,62 @@ func (db *DB) migrate(ctx context.Context) error {
 const foreignKeysOff = "-- foreign_keys: off"
 
 func (db *DB) applyMigration(ctx context.Context, version int, body string) error {
-	rebuild := strings.HasPrefix(body, foreignKeysOff)
-	if rebuild {
-		// The write pool has one connection: the pragmas apply to the one the migration uses.
-		if _, err := db.write.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
-			return err
-		}
-		defer db.write.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`)
-	}
-	return db.inTx(ctx, func(tx *txConn) error {
-		if _, err := tx.ExecContext(ctx, body); err != nil {
-			return err
-		}
-		if rebuild {
-			rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
-			if err != nil {
-				return err
-			}
-			broken := rows.Next()
-			rows.Close()
-			if broken {
-				return errors.New("it would leave references to rows that do not exist")
-			}
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, time.Now().Unix())
+	// One connection for the pragmas and the transaction, so that they apply to it.
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
 		return err
-	})
+	}
+	defer conn.Close()
+	rebuild := strings.HasPrefix(strings.TrimSpace(body), foreignKeysOff)
+	if rebuild {
+		if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+			return err
+		}
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	err = migrateIn(ctx, tx, version, body, rebuild)
+	if err == nil {
+		err = tx.Commit()
+	} else {
+		tx.Rollback()
+	}
+	if rebuild {
+		// A write connection left without foreign keys would go on without them for good.
+		if _, onErr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`); onErr != nil {
+			return errors.Join(err, fmt.Errorf("turn foreign keys back on: %w", onErr))
+		}
+	}
+	return err
+}
+
+func migrateIn(ctx context.Context, tx *sql.Tx, version int, body string, rebuild bool) error {
+	if rebuild {
+		var on bool
+		if err := tx.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&on); err != nil || on {
+			return errors.Join(err, errors.New("foreign keys are still on: the rebuild would cascade"))
+		}
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return err
+	}
+	if rebuild {
+		rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+		if err != nil {
+			return err
+		}
+		broken := rows.Next()
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		if broken {
+			return errors.New("it would leave references to rows that do not exist")
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, time.Now().Unix())
+	return err
 }
 
 // checkpointWait is how long a checkpoint waits for readers: it holds the write connection,
