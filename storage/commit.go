@@ -152,9 +152,9 @@ func startCommitter(db *DB) *committer {
 // indexes, the counts) are copied.
 const checkpointAt = 16 << 20
 
-// walFrameSize is the size of one frame of the log: a page (SQLite's default size, which the
-// database is made with) and its 24-byte header.
-const walFrameSize = 4096 + 24
+// catchUpFrames bounds what the committer copies itself (see checkpoints): a remainder of a
+// few batches, never a log that readers held the checkpointer back from.
+const catchUpFrames = 1024
 
 // checkpoints copies the log into the database file when the syncer finds it past
 // checkpointAt: a PASSIVE checkpoint on a connection of its own, which the writer does not
@@ -167,16 +167,25 @@ const walFrameSize = 4096 + 24
 func (c *committer) checkpoints() {
 	defer close(c.ckptEnd)
 	for range c.checkpoint {
-		c.db.checkpoints.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
-		c.catchUp.Store(true)
+		var busy, frames, copied int
+		err := c.db.checkpoints.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+		if err == nil && frames-copied <= catchUpFrames {
+			c.catchUp.Store(true)
+		}
 	}
 }
 
 // catchUpCheckpoint copies what the checkpointer left of the log, on the write connection
-// while no transaction is open, so that the next transaction starts the log over.
+// while no transaction is open, so that the next transaction starts the log over. Held up by
+// a reader, it tries again before the next transaction.
 func (c *committer) catchUpCheckpoint() {
-	if c.catchUp.CompareAndSwap(true, false) {
-		c.db.write.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
+	if !c.catchUp.Load() {
+		return
+	}
+	var busy, frames, copied int
+	err := c.db.write.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+	if err != nil || busy == 0 {
+		c.catchUp.Store(false)
 	}
 }
 
@@ -205,7 +214,7 @@ func (c *committer) sync() {
 			}
 		}
 		err := c.flush()
-		if c.syncer.frames*walFrameSize > c.checkpointAt {
+		if c.syncer.pending > c.checkpointAt && !c.catchUp.Load() {
 			select {
 			case c.checkpoint <- struct{}{}:
 			default: // one is running or asked for already
@@ -235,32 +244,50 @@ type walSyncer struct {
 	path string
 	f    *os.File
 	ino  uint64
-	// frames is the number of pages the log held at the last sync, read from its index (the
-	// -shm file). The log file's size says nothing of it: a checkpointed log starts over at its
-	// beginning, and the file keeps its size (up to journal_size_limit) so that appending to
-	// it changes no file metadata that an fsync would have to write too.
-	frames int64
-	shm    *os.File
+	// pending is how many bytes of the log no checkpoint had copied at the last sync, read
+	// from its index (the -shm file). The log file's size says little of it: a checkpointed log
+	// starts over at its beginning, and the file keeps its size (up to journal_size_limit) so
+	// that appending to it changes no file metadata that an fsync would have to write too.
+	// The size is the fallback when the index cannot be read.
+	pending int64
+	shm     *os.File
 }
 
-// walIndexFrames is where the wal-index header keeps mxFrame, the number of valid frames in
-// the log, as a 32-bit integer in the machine's byte order (https://sqlite.org/walformat.html).
-const walIndexFrames = 16
+// Where the wal-index header (https://sqlite.org/walformat.html) keeps, in the machine's byte
+// order, the page size (16 bits; 1 means 65536), mxFrame (32 bits: the frames the log holds)
+// and, in the checkpoint information after the header's two copies, nBackfill (32 bits: the
+// frames already copied into the database file).
+const (
+	walIndexPageSize = 14
+	walIndexFrames   = 16
+	walIndexBackfill = 96
+)
 
-// readFrames reads the log's frame count from its index. It is a hint for when to
-// checkpoint: a value torn by a concurrent commit only moves a checkpoint by one batch.
-func (w *walSyncer) readFrames() {
+// readPending reads from the log's index how many bytes of it no checkpoint has copied; ok is
+// false when the index cannot be read. It is read without SQLite's locks: a hint for when to
+// checkpoint, which a value from the middle of a commit moves by one batch at most.
+func (w *walSyncer) readPending() (pending int64, ok bool) {
 	if w.shm == nil {
 		f, err := os.Open(strings.TrimSuffix(w.path, "-wal") + "-shm")
 		if err != nil {
-			return
+			return 0, false
 		}
 		w.shm = f
 	}
-	var b [4]byte
-	if _, err := w.shm.ReadAt(b[:], walIndexFrames); err == nil {
-		w.frames = int64(binary.NativeEndian.Uint32(b[:]))
+	var b [walIndexBackfill + 4]byte
+	if _, err := w.shm.ReadAt(b[:], 0); err != nil {
+		return 0, false
 	}
+	page := int64(binary.NativeEndian.Uint16(b[walIndexPageSize:]))
+	if page == 1 {
+		page = 65536
+	}
+	frames := int64(binary.NativeEndian.Uint32(b[walIndexFrames:]))
+	copied := int64(binary.NativeEndian.Uint32(b[walIndexBackfill:]))
+	if copied > frames {
+		return 0, true // the log was just started over
+	}
+	return (frames - copied) * (page + 24), true // a frame: a 24-byte header and a page
 }
 
 func (w *walSyncer) sync() error {
@@ -273,9 +300,8 @@ func (w *walSyncer) sync() error {
 	}
 	ino := st.Sys().(*syscall.Stat_t).Ino
 	if w.f == nil || ino != w.ino {
-		if w.f != nil {
-			w.f.Close()
-		}
+		w.close()
+		w.f, w.shm = nil, nil // a new log has a new index too
 		if w.f, err = os.Open(w.path); err != nil {
 			return err
 		}
@@ -284,7 +310,10 @@ func (w *walSyncer) sync() error {
 	if err := syscall.Fdatasync(int(w.f.Fd())); err != nil {
 		return err
 	}
-	w.readFrames()
+	var ok bool
+	if w.pending, ok = w.readPending(); !ok {
+		w.pending = st.Size()
+	}
 	return nil
 }
 
