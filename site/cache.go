@@ -91,7 +91,7 @@ func (h *Handler) Cached(page http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		rec := &recorder{header: http.Header{}}
-		page(rec, r)
+		page(rec, plainGET(r))
 		p := &cachedPage{status: rec.status, header: rec.header, body: rec.body.Bytes()}
 		if p.status == 0 {
 			p.status = http.StatusOK
@@ -101,13 +101,24 @@ func (h *Handler) Cached(page http.HandlerFunc) http.HandlerFunc {
 		}
 		switch p.status {
 		case http.StatusOK, http.StatusNotFound, http.StatusGone, http.StatusMovedPermanently:
-			// Not from a HEAD: a page that answers it with http.ServeContent writes no body.
-			if r.Method == http.MethodGet && p.header.Get("Cache-Control") != "private, no-store" {
+			if p.header.Get("Cache-Control") != "private, no-store" {
 				h.cache.put(key, gen, p)
 			}
 		}
 		p.write(w, r)
 	}
+}
+
+// plainGET is r as a plain GET. The cache keeps the whole page, whatever the request that
+// made it asked for (HEAD, a 304 for its ETag, a range): a page answering those through
+// http.ServeContent would write no body, or part of it. The kept page then answers r.
+func plainGET(r *http.Request) *http.Request {
+	g := r.Clone(r.Context())
+	g.Method = http.MethodGet
+	for _, h := range []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Range"} {
+		g.Header.Del(h)
+	}
+	return g
 }
 
 func (p *cachedPage) write(w http.ResponseWriter, r *http.Request) {

@@ -75,14 +75,18 @@ func TestPageCache_FeedsFromTheCacheAnswerConditionalRequests(t *testing.T) {
 	srv.create("h=entry&content=The+first+post&category=cats")
 	for _, feed := range []string{srv.base + "feed.xml", srv.base + "tags/cats/feed.atom"} {
 		head, _ := http.NewRequest(http.MethodHead, feed, nil)
-		if resp, _ := srv.do(head); resp.StatusCode != http.StatusOK {
-			t.Fatalf("HEAD %s: %d", feed, resp.StatusCode)
+		headResp, _ := srv.do(head)
+		if headResp.StatusCode != http.StatusOK {
+			t.Fatalf("HEAD %s: %d", feed, headResp.StatusCode)
 		}
 		var etag string
 		for range 2 { // the second time from the cache
 			resp, body := srv.get(feed, "")
 			if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("The first post")) {
 				t.Fatalf("GET %s after a HEAD: %d, %q", feed, resp.StatusCode, body)
+			}
+			if headResp.ContentLength != int64(len(body)) {
+				t.Errorf("HEAD %s said Content-Length %d; the feed has %d bytes", feed, headResp.ContentLength, len(body))
 			}
 			etag = resp.Header.Get("ETag")
 		}
