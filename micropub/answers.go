@@ -54,7 +54,7 @@ func (a *answers) get(key string, gen uint64) []byte {
 func (a *answers) put(key string, gen uint64, body []byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if gen < a.gen {
+	if gen < a.gen || len(body) > answersBytes {
 		return
 	}
 	if gen > a.gen || a.byKey == nil || a.size+len(body) > answersBytes {
