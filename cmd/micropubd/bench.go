@@ -385,8 +385,9 @@ func findTargets(ctx context.Context, client *http.Client, bc benchConfig) (*ben
 	return tg, nil
 }
 
-// feedLink finds the homepage's feed: <link rel="alternate" type="application/...+xml|feed+json" href="...">.
-var feedLink = regexp.MustCompile(`<link[^>]+type="application/(?:atom\+xml|rss\+xml|feed\+json)"[^>]+href="([^"]+)"`)
+// feedLink finds the homepage's feed: <link rel="alternate" type="application/...+xml|feed+json" href="...">,
+// the + written as it is or as &#43; (as html/template writes it).
+var feedLink = regexp.MustCompile(`<link[^>]+type="application/(?:atom|rss|feed)(?:\+|&#43;)(?:xml|json)"[^>]+href="([^"]+)"`)
 
 // benchRequest makes the n-th request of an operation.
 type benchRequest func(r *rand.Rand, n uint64) (*http.Request, error)

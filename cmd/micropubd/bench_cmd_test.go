@@ -29,8 +29,6 @@ func TestBench_DrivesEveryOperationOfARunningServer(t *testing.T) {
 		switch {
 		case line == "":
 			t.Errorf("no row for %s:\n%s", op, out)
-		case op == "feed":
-			// Served or not, the row says which.
 		default: // operation, requests/s, p50, p90, p99, max, errors, server RSS
 			if f := strings.Fields(line); len(f) != 8 || f[1] == "0" || f[6] != "-" {
 				t.Errorf("%s: errors or no requests: %s", op, line)
