@@ -37,7 +37,8 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var gen uint64
-	cacheable := h.Generation != nil && slices.Contains([]string{"source", "category", "config"}, q.Get("q"))
+	// Answers kept are those of tokens that read posts: q=config lists the categories to them.
+	cacheable := h.Generation != nil && token.ReadsPosts() && slices.Contains([]string{"source", "category", "config"}, q.Get("q"))
 	var key string
 	if cacheable {
 		// Read before the answer is made: a write during it makes the answer stale.
@@ -57,10 +58,13 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request) {
 		}
 		body = map[string]any{"me": me, "client_id": token.ClientID, "scope": token.Scope}
 	case "config":
-		cats, err := h.Posts.Store.Categories(ctx, "", 0)
-		if err != nil {
-			h.fail(w, r, err)
-			return
+		// The categories name what drafts and private posts are about: not for a media-only token.
+		cats := []string{}
+		if token.ReadsPosts() {
+			if cats, err = h.Posts.Store.Categories(ctx, "", 0); err != nil {
+				h.fail(w, r, err)
+				return
+			}
 		}
 		body = map[string]any{
 			"media-endpoint": h.MediaEndpoint,

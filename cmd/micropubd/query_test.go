@@ -249,7 +249,13 @@ func TestQuery_KeptAnswersFollowEveryWriteAndTheScopeCheck(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "First, edited") {
 		t.Errorf("q=source with access_token: %d %s", resp.StatusCode, body)
 	}
-	if resp, body := srv.get(srv.base+"micropub?q=source&limit=5", srv.mint("media")); resp.StatusCode != http.StatusForbidden {
+	media := srv.mint("media")
+	if resp, body := srv.get(srv.base+"micropub?q=source&limit=5", media); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a media token's q=source: %d %s, want 403", resp.StatusCode, body)
+	}
+	srv.query(url.Values{"q": {"config"}}) // kept for the tokens that read posts
+	resp, body = srv.get(srv.base+"micropub?q=config", media)
+	if cats := decodeJSON(t, body)["categories"]; resp.StatusCode != http.StatusOK || !cmp.Equal(cats, []any{}) {
+		t.Errorf("a media token's q=config: %d, categories %v; want none", resp.StatusCode, cats)
 	}
 }
