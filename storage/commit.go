@@ -167,10 +167,19 @@ const catchUpFrames = 1024
 func (c *committer) checkpoints() {
 	defer close(c.ckptEnd)
 	for range c.checkpoint {
-		var busy, frames, copied int
-		err := c.db.checkpoints.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
-		if err == nil && frames-copied <= catchUpFrames {
-			c.catchUp.Store(true)
+		// Each run copies what was committed during the one before; a few runs bring what is
+		// left down to a remainder, unless a reader holds the log (busy), which a later
+		// checkpoint waits out.
+		for range 4 {
+			var busy, frames, copied int
+			err := c.db.checkpoints.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+			if err != nil || busy != 0 {
+				break
+			}
+			if frames-copied <= catchUpFrames {
+				c.catchUp.Store(true)
+				break
+			}
 		}
 	}
 }
