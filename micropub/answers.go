@@ -1,6 +1,7 @@
 package micropub
 
 import (
+	"maps"
 	"net/url"
 	"sync"
 )
@@ -23,18 +24,10 @@ type answers struct {
 // answerKey is the query without the token it may carry (access_token).
 func answerKey(q url.Values) string {
 	if q.Has("access_token") {
-		q = cloneValues(q)
+		q = maps.Clone(q)
 		q.Del("access_token")
 	}
 	return q.Encode()
-}
-
-func cloneValues(q url.Values) url.Values {
-	out := make(url.Values, len(q))
-	for k, v := range q {
-		out[k] = v
-	}
-	return out
 }
 
 func (a *answers) get(key string, gen uint64) []byte {

@@ -84,15 +84,15 @@ func writeError(w http.ResponseWriter, err error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	b, err := encodeJSON(v)
+	if err != nil {
+		// Only a value JSON cannot hold (a channel, a cycle): a server bug, said so.
+		status, b = http.StatusInternalServerError, []byte(`{"error":"server_error","error_description":"the answer could not be encoded"}`+"\n")
+	}
+	writeJSONBytes(w, status, b)
 }
 
-// encodeJSON encodes v as writeJSON does.
+// encodeJSON encodes v as the answers are written: HTML characters as they are.
 func encodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
