@@ -192,14 +192,14 @@ func (s *Service) Create(ctx context.Context, req *Request, opts CreateOptions) 
 	}
 	base := slugFor(req.Command("mp-slug"), p.Properties)
 	if base == "" {
-		base = shortID()
+		base = shortID(s.now())
 	}
 	prefix := p.Published.Format("2006/01/")
 	for i := 1; ; i++ {
 		candidate := base
 		switch {
 		case i > 20:
-			candidate = base + "-" + shortID()
+			candidate = base + "-" + randomID(7)
 		case i > 1:
 			candidate = fmt.Sprintf("%s-%d", base, i)
 		}
@@ -668,6 +668,9 @@ func applyPhotoAlt(props micropubd.Properties, alts []any) error {
 // slugFor makes the slug from mp-slug, else from the name.
 func slugFor(mpSlug string, props micropubd.Properties) string {
 	for _, src := range []string{mpSlug, props.First("name")} {
+		if src == "" {
+			continue // most notes: no transliteration and no pattern to run
+		}
 		if s := Slug(src); s != "" {
 			return s
 		}
@@ -692,13 +695,34 @@ func truncateSlug(s string) string {
 	return strings.Trim(s, "-")
 }
 
-// shortID is a random lowercase id for posts that give nothing to make a slug from.
-func shortID() string {
-	const alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
-	b := make([]byte, 7)
+// idAlphabet spells generated slugs: lowercase letters and digits less the look-alikes, in
+// ascending byte order, so that an id of a number sorts as the number does.
+const idAlphabet = "23456789abcdefghijkmnpqrstuvwxyz"
+
+// shortID is the slug of a post that gives nothing to make one from: the milliseconds since
+// the start of the month at now (the clock's: a published time has whole seconds), then three
+// random characters. So the path of a post of this month sorts after those before it (the
+// path's YYYY/MM/ is its published month) and each create appends to the end of the path index,
+// rather than rewriting a page at a random place in it (a third of the pages a batch of
+// creates wrote). The random part keeps posts of the same millisecond apart, and the path no
+// easier to guess than the time it was posted to the millisecond.
+func shortID(now time.Time) string {
+	y, m, _ := now.Date()
+	ms := now.Sub(time.Date(y, m, 1, 0, 0, 0, 0, now.Location())).Milliseconds()
+	var b [10]byte
+	for i := 6; i >= 0; i-- { // 32^7 ms is a year: a month fits
+		b[i] = idAlphabet[ms%32]
+		ms /= 32
+	}
+	return string(b[:7]) + randomID(3)
+}
+
+// randomID is n random characters of idAlphabet.
+func randomID(n int) string {
+	b := make([]byte, n)
 	rand.Read(b)
 	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
+		b[i] = idAlphabet[int(b[i])%len(idAlphabet)] // 256 is a multiple of 32: no bias
 	}
 	return string(b)
 }

@@ -83,6 +83,31 @@ func TestApplyPhotoAlt(t *testing.T) {
 	}
 }
 
+func TestShortID_SortsAsItsTimeAndTellsPostsApart(t *testing.T) {
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	times := []time.Time{start, start.Add(time.Millisecond), start.Add(31 * time.Millisecond),
+		start.Add(32 * time.Millisecond), start.Add(time.Second), start.Add(10 * 24 * time.Hour),
+		time.Date(2026, 12, 31, 23, 59, 59, 999e6, time.UTC)}
+	prev := ""
+	for _, tm := range times {
+		id := shortID(tm)
+		if len(id) != 10 || strings.Trim(id, idAlphabet) != "" {
+			t.Fatalf("shortID(%v) = %q: want 10 characters of %q", tm, id, idAlphabet)
+		}
+		if id <= prev {
+			t.Errorf("shortID(%v) = %q sorts before or as %q, an earlier time's", tm, id, prev)
+		}
+		prev = id
+	}
+	seen := map[string]bool{}
+	for range 1000 {
+		seen[shortID(start)] = true
+	}
+	if len(seen) < 900 {
+		t.Errorf("1,000 ids of one millisecond gave %d different ones", len(seen))
+	}
+}
+
 func TestSlugFor(t *testing.T) {
 	tests := []struct{ slug, name, want string }{
 		{"Hello World", "", "hello-world"},

@@ -39,7 +39,7 @@ func TestCreate_Slugs(t *testing.T) {
 		loc := srv.create(tt.body)
 		if tt.want == "" {
 			id := strings.TrimPrefix(loc, month)
-			if len(id) != 7 || strings.ContainsAny(id, "/-") {
+			if len(id) != 10 || strings.ContainsAny(id, "/-") {
 				t.Errorf("%s: Location %s, want a short id under %s", tt.body, loc, month)
 			}
 			continue
