@@ -50,6 +50,11 @@ type txState struct {
 	tx *txConn
 	// after runs once the transaction has committed (not if it rolls back).
 	after []func()
+	// atJobSavepoint says nothing was written since the committer set the job's savepoint: a
+	// storage call joining the job then needs no savepoint of its own, as rolling back to the
+	// job's undoes just what it wrote. (A create through the Micropub service is such a call:
+	// two statements fewer.)
+	atJobSavepoint bool
 }
 
 // txConn is the write transaction as jobs use it. A statement is never interrupted by its
@@ -444,7 +449,7 @@ func (c *committer) transaction(jobs []*job) []*job {
 		if _, err := db.txExec(ctx, tx, savepointJob); err != nil {
 			return c.lost(sqlTx, jobs, results, fmt.Errorf("savepoint: %w", err))
 		}
-		st := &txState{tx: tx}
+		st := &txState{tx: tx, atJobSavepoint: true}
 		res := runJob(j, st)
 		ok := res.err == nil && res.panicV == nil
 		if ok {
@@ -569,18 +574,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *txConn) error) error {
 
 func (db *DB) inTxState(ctx context.Context, fn func(st *txState) error) error {
 	if st := txOf(ctx); st != nil {
-		if _, err := db.txExec(ctx, st.tx, savepointJoined); err != nil {
-			return noSpace(fmt.Errorf("savepoint: %w", err))
-		}
-		if err := fn(st); err != nil {
-			db.txExec(ctx, st.tx, rollbackJoined)
-			db.txExec(ctx, st.tx, releaseJoined)
-			return noSpace(err)
-		}
-		if _, err := db.txExec(ctx, st.tx, releaseJoined); err != nil {
-			return noSpace(fmt.Errorf("release savepoint: %w", err))
-		}
-		return nil
+		return db.joinTx(ctx, st, fn)
 	}
 	if db.commits == nil {
 		// Before the committer starts (migrations): a plain transaction.
@@ -602,6 +596,37 @@ func (db *DB) inTxState(ctx context.Context, fn func(st *txState) error) error {
 		return nil
 	}
 	return noSpace(db.submit(ctx, fn))
+}
+
+// joinTx runs fn inside the transaction st, so that a failed call takes back its own writes,
+// and the commit hooks it added, even when the caller goes on: under a savepoint of its own,
+// or, when nothing was written since the job's savepoint, under that one.
+func (db *DB) joinTx(ctx context.Context, st *txState, fn func(st *txState) error) error {
+	hooks := len(st.after)
+	if st.atJobSavepoint {
+		st.atJobSavepoint = false
+		if err := fn(st); err != nil {
+			st.after = st.after[:hooks]
+			if _, rerr := db.txExec(ctx, st.tx, rollbackJob); rerr == nil {
+				st.atJobSavepoint = true // the job's savepoint stays set
+			}
+			return noSpace(err)
+		}
+		return nil
+	}
+	if _, err := db.txExec(ctx, st.tx, savepointJoined); err != nil {
+		return noSpace(fmt.Errorf("savepoint: %w", err))
+	}
+	if err := fn(st); err != nil {
+		st.after = st.after[:hooks]
+		db.txExec(ctx, st.tx, rollbackJoined)
+		db.txExec(ctx, st.tx, releaseJoined)
+		return noSpace(err)
+	}
+	if _, err := db.txExec(ctx, st.tx, releaseJoined); err != nil {
+		return noSpace(fmt.Errorf("release savepoint: %w", err))
+	}
+	return nil
 }
 
 // afterCommit runs f once the transaction ctx is in commits, or now outside one.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -70,6 +71,53 @@ func TestCreatePost_PathConflictWritesNothing(t *testing.T) {
 	cats, _ := db.Categories(ctx, "", 0)
 	if len(cats) != 1 || cats[0] != "c-first" {
 		t.Errorf("categories = %v: the failed create left some behind", cats)
+	}
+}
+
+// A storage call inside InTx that fails takes back what it wrote, and only that, whether it is
+// the job's first write (which needs no savepoint of its own) or a later one; the job goes on
+// and commits, and so do the jobs of the same batch.
+func TestInTx_FailedCallTakesBackItsOwnWritesAndTheJobGoesOn(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	ctx := context.Background()
+	if err := db.CreatePost(ctx, testPost("2026/01/taken", "kept")); err != nil {
+		t.Fatal(err)
+	}
+	release := holdCommitter(t, db)
+	other := make(chan error, 1)
+	go func() { other <- db.CreatePost(ctx, testPost("2026/01/other", "other")) }()
+	waitQueued(t, db, 1)
+	job := make(chan error, 1)
+	var conflicts []error
+	go func() {
+		job <- db.InTx(ctx, func(ctx context.Context) error {
+			conflicts = append(conflicts, db.CreatePost(ctx, testPost("2026/01/taken", "first-failed")))
+			if err := db.CreatePost(ctx, testPost("2026/01/new", "new")); err != nil {
+				return err
+			}
+			conflicts = append(conflicts, db.CreatePost(ctx, testPost("2026/01/taken", "later-failed")))
+			return nil
+		})
+	}()
+	waitQueued(t, db, 2)
+	release()
+	if err := <-job; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-other; err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range conflicts {
+		if !errors.Is(err, micropubd.ErrConflict) {
+			t.Errorf("conflicting create %d: %v, want ErrConflict", i, err)
+		}
+	}
+	cats, _ := db.Categories(ctx, "", 0)
+	if want := []string{"kept", "new", "other"}; !slices.Equal(cats, want) {
+		t.Errorf("categories = %v, want %v: a failed create left rows behind, or took others' with it", cats, want)
+	}
+	if n, _ := db.CountPosts(ctx); n != 3 {
+		t.Errorf("%d posts, want 3", n)
 	}
 }
 
