@@ -49,6 +49,7 @@ func ServeEndpoint(w http.ResponseWriter, r *http.Request, query, post http.Hand
 	case http.MethodPost:
 		post(w, r)
 	case http.MethodOptions:
+		allowCORSPreflight(w)
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		w.Header().Set("Allow", "GET, HEAD, POST, OPTIONS")
@@ -62,9 +63,17 @@ func ServeEndpoint(w http.ResponseWriter, r *http.Request, query, post http.Hand
 func allowCORS(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Expose-Headers", "Location, Link, WWW-Authenticate")
+}
+
+// allowCORSPreflight answers a browser's preflight (OPTIONS) request: which methods and
+// headers the request it asks about may use, for a day. Only a preflight's answer is read for
+// these, so other answers go without them.
+func allowCORSPreflight(w http.ResponseWriter) {
+	h := w.Header()
 	h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
 	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
-	h.Set("Access-Control-Expose-Headers", "Location, Link, WWW-Authenticate")
+	h.Set("Access-Control-Max-Age", "86400")
 }
 
 func (h *Handler) log() *slog.Logger { return orDefault(h.Log) }

@@ -204,3 +204,39 @@ func TestCreate_ConcurrentRequestsAllSucceed(t *testing.T) {
 		t.Errorf("%d posts listed with %d distinct URLs, want %d", len(urls), len(seen), n)
 	}
 }
+
+// A browser-based client on another origin asks with a preflight first, then reads the answer
+// of its create: the preflight names what the request may use, the answer lets it read
+// Location.
+func TestCORS_PreflightAndAnswerLetBrowserClientsCreate(t *testing.T) {
+	srv := newTestServer(t)
+	for _, path := range []string{"micropub", "micropub/media"} {
+		req, _ := http.NewRequest(http.MethodOptions, srv.base+path, nil)
+		req.Header.Set("Origin", "https://app.example")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+		resp, _ := srv.do(req)
+		h := resp.Header
+		if resp.StatusCode != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "*" ||
+			!strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||
+			!strings.Contains(h.Get("Access-Control-Allow-Headers"), "Authorization") ||
+			h.Get("Access-Control-Max-Age") == "" {
+			t.Errorf("preflight of /%s: %d %v", path, resp.StatusCode, h)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.base+"micropub", strings.NewReader("h=entry&content=from+a+browser"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+srv.token)
+	req.Header.Set("Origin", "https://app.example")
+	resp, _ := srv.do(req)
+	h := resp.Header
+	if resp.StatusCode != http.StatusCreated || h.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(h.Get("Access-Control-Expose-Headers"), "Location") {
+		t.Errorf("create from another origin: %d %v", resp.StatusCode, h)
+	}
+	for _, name := range []string{"Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"} {
+		if len(h.Values(name)) != 1 {
+			t.Errorf("create's answer has %s %q, want one value", name, h.Values(name))
+		}
+	}
+}
