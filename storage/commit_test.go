@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -283,6 +284,84 @@ func TestCategories_CountsAndListingsFollowEveryWrite(t *testing.T) {
 	}
 }
 
+// A category's posts, listed on the tag pages or not (private, unlisted, drafts, deleted),
+// come newest first in one order, whether read whole, by offset or page by page either way.
+func TestListPosts_CategoryMergesListedAndUnlistedInOrder(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	ctx := context.Background()
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var want []string
+	for i := range 12 {
+		p := testPost(fmt.Sprintf("2026/01/m%02d", i), "mix")
+		p.Published = base.Add(time.Duration(i%6) * time.Hour) // pairs at the same time: the id orders them
+		switch i % 3 {
+		case 1:
+			p.Visibility = micropubd.VisibilityPrivate
+		case 2:
+			p.Status = micropubd.StatusDraft
+		}
+		if err := db.CreatePost(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := db.ListPosts(ctx, micropubd.PostFilter{Category: "mix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(all); i++ {
+		a, b := all[i-1], all[i]
+		if a.Published.Before(b.Published) || (a.Published.Equal(b.Published) && a.ID < b.ID) {
+			t.Errorf("%s (%v) listed before %s (%v): not newest first", a.Path, a.Published, b.Path, b.Published)
+		}
+	}
+	for _, p := range all {
+		want = append(want, p.Path)
+	}
+	if len(want) != 12 {
+		t.Fatalf("%d posts listed, want 12", len(want))
+	}
+	paths := func(posts []*micropubd.Post) (out []string) {
+		for _, p := range posts {
+			out = append(out, p.Path)
+		}
+		return out
+	}
+	var forward []string
+	f := micropubd.PostFilter{Category: "mix", Limit: 5}
+	for {
+		page, err := db.ListPosts(ctx, f)
+		if err != nil || len(page) == 0 {
+			break
+		}
+		forward = append(forward, paths(page)...)
+		last := page[len(page)-1]
+		f.After = &micropubd.Cursor{Published: last.Published, ID: last.ID}
+	}
+	var backward []string
+	f = micropubd.PostFilter{Category: "mix", Limit: 5}
+	oldest := all[len(all)-1]
+	f.Before = &micropubd.Cursor{Published: oldest.Published, ID: oldest.ID}
+	backward = []string{oldest.Path}
+	for {
+		page, err := db.ListPosts(ctx, f)
+		if err != nil || len(page) == 0 {
+			break
+		}
+		backward = append(paths(page), backward...)
+		f.Before = &micropubd.Cursor{Published: page[0].Published, ID: page[0].ID}
+	}
+	offset, _ := db.ListPosts(ctx, micropubd.PostFilter{Category: "mix", Limit: 4, Offset: 5})
+	for name, got := range map[string][]string{"after cursors": forward, "before cursors": backward, "offset 5": paths(offset)} {
+		w := want
+		if name == "offset 5" {
+			w = want[5:9]
+		}
+		if !slices.Equal(got, w) {
+			t.Errorf("by %s: %v, want %v", name, got, w)
+		}
+	}
+}
+
 // TestListPosts_EveryFilterSeeksAnIndex checks the plan of each shape of listing: pages are
 // read from an index in order, never sorted, so their cost does not grow with the archive.
 func TestListPosts_EveryFilterSeeksAnIndex(t *testing.T) {
@@ -321,6 +400,9 @@ func TestListPosts_EveryFilterSeeksAnIndex(t *testing.T) {
 				if strings.Contains(step, "TEMP B-TREE") || (strings.Contains(step, "SCAN") && !strings.Contains(step, "INDEX")) {
 					t.Errorf("plan %q sorts or scans a table:\n%s", step, query)
 				}
+			}
+			if f.Category != "" && plan[0] != "MERGE (UNION ALL)" {
+				t.Errorf("a category's listing does not merge its two runs: %v", plan)
 			}
 			if name == "homepage page 4,500" && !strings.Contains(plan[0], "posts_feed") {
 				t.Errorf("the homepage does not read the feed's index: %v", plan)

@@ -51,6 +51,11 @@ func categoryStatements() []string {
 const postColumns = `p.id, p.path, p.type, p.post_type, p.status, p.visibility, p.properties,
 	p.syndicate_to, p.published_at, p.updated_at, p.deleted_at`
 
+// categoryPostColumns are postColumns as a listing of a category reads them: the id and the
+// published time from the category's key, which the listing is ordered by.
+const categoryPostColumns = `c.post_id AS id, p.path, p.type, p.post_type, p.status, p.visibility, p.properties,
+	p.syndicate_to, c.published_at AS published_at, p.updated_at, p.deleted_at`
+
 // CreatePost inserts p with its categories and path in one transaction and sets p.ID.
 // It returns micropubd.ErrConflict when p.Path is taken, now or in the past, by another post.
 func (db *DB) CreatePost(ctx context.Context, p *micropubd.Post) error {
@@ -191,9 +196,10 @@ func (db *DB) ListPosts(ctx context.Context, f micropubd.PostFilter) ([]*micropu
 // asks for a status or visibility no post can have.
 func listQuery(f micropubd.PostFilter) (query string, args []any, ok bool) {
 	var where []string
-	from, published, id := "posts p", "p.published_at", "p.id"
+	columns, from, published, id := postColumns, "posts p", "p.published_at", "p.id"
 	if f.Category != "" {
 		// CROSS JOIN keeps post_categories outside: its key walks the category newest first.
+		columns = categoryPostColumns
 		from, published, id = "post_categories c CROSS JOIN posts p ON p.id = c.post_id", "c.published_at", "c.post_id"
 		where = append(where, "c.category = ?")
 		args = append(args, f.Category)
@@ -261,8 +267,16 @@ func listQuery(f micropubd.PostFilter) (query string, args []any, ok bool) {
 	if limit <= 0 {
 		limit = -1
 	}
-	query = `SELECT ` + postColumns + ` FROM ` + from + ` WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY ` + published + ` ` + order + `, ` + id + ` ` + order + ` LIMIT ? OFFSET ?`
+	query = `SELECT ` + columns + ` FROM ` + from + ` WHERE ` + strings.Join(where, " AND ")
+	if f.Category != "" {
+		// A category's rows are two runs of its key, listed and not: each is read in order and
+		// the two merged (the plan's MERGE (UNION ALL)), so nothing is sorted. The order is
+		// that of the result's columns, which are the key's.
+		query += ` AND c.listed = 0 UNION ALL ` + query + ` AND c.listed = 1`
+		args = append(args, args...)
+		published, id = "published_at", "id"
+	}
+	query += ` ORDER BY ` + published + ` ` + order + `, ` + id + ` ` + order + ` LIMIT ? OFFSET ?`
 	return query, append(args, limit, max(f.Offset, 0)), true
 }
 
@@ -342,7 +356,9 @@ func (db *DB) addCategoryRows(ctx context.Context, tx *txConn, id, published int
 // deleteCategoryRows removes categories recorded with addCategoryRows.
 func (db *DB) deleteCategoryRows(ctx context.Context, tx *txConn, id, published int64, cats []string) error {
 	for _, c := range cats {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM post_categories WHERE category = ? AND published_at = ? AND post_id = ?`,
+		// listed IN (0, 1): the key's second column, so that both places are sought.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM post_categories
+			WHERE category = ? AND listed IN (0, 1) AND published_at = ? AND post_id = ?`,
 			c, published, id); err != nil {
 			return fmt.Errorf("delete category: %w", err)
 		}
@@ -386,7 +402,8 @@ func (db *DB) updateCategories(ctx context.Context, tx *txConn, id, oldPublished
 	} else if newListed != oldListed {
 		// The rows kept change whether the tag pages show them.
 		for _, c := range minus(newCats, added) {
-			if _, err := tx.ExecContext(ctx, `UPDATE post_categories SET listed = ? WHERE category = ? AND published_at = ? AND post_id = ?`,
+			if _, err := tx.ExecContext(ctx, `UPDATE post_categories SET listed = ?
+				WHERE category = ? AND listed IN (0, 1) AND published_at = ? AND post_id = ?`,
 				newListed, c, newPublished, id); err != nil {
 				return fmt.Errorf("list category: %w", err)
 			}

@@ -20,7 +20,7 @@ const listFeed = `SELECT ` + postColumns + ` FROM posts p INDEXED BY posts_feed
 	ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?`
 
 // ListTagged returns the public, published posts of a category, newest first, from the
-// category's own index (post_categories_listed), so a tag page costs the same in any archive.
+// category's listed rows in post_categories, so a tag page costs the same in any archive.
 func (db *DB) ListTagged(ctx context.Context, category string, limit, offset int) ([]*micropubd.Post, error) {
 	return db.listPosts(ctx, listTagged, limit, offset, category)
 }

@@ -21,7 +21,7 @@ func TestQueryPlans_FeedsAndTagsReadAnIndex(t *testing.T) {
 		want        string
 	}{
 		{"feed", listFeed, []any{20, 0}, "posts_feed"},
-		{"tag page", listTagged, []any{"go", 20, 0}, "post_categories_listed"},
+		{"tag page", listTagged, []any{"go", 20, 0}, "USING PRIMARY KEY (category=? AND listed=?)"},
 		{"sitemap", listedPosts, []any{50000}, "posts_feed"},
 	}
 	for _, tt := range tests {
