@@ -106,3 +106,21 @@ func TestServe_ShutdownLetsRequestsInFlightFinish(t *testing.T) {
 		t.Errorf("reopening the data folder: %v", err)
 	}
 }
+
+func TestGCTuning_EnvironmentWins(t *testing.T) {
+	tests := []struct {
+		env     map[string]string
+		percent int
+	}{
+		{nil, 200},
+		{map[string]string{"GOGC": "100"}, 0},
+		{map[string]string{"GOMEMLIMIT": "1GiB"}, 0},
+		{map[string]string{"GOGC": "off"}, 0},
+	}
+	for _, tt := range tests {
+		percent, limit := gcTuning(func(k string) string { return tt.env[k] })
+		if percent != tt.percent || (percent > 0) != (limit > 0) {
+			t.Errorf("env %v: percent %d, limit %d; want percent %d and a limit with it", tt.env, percent, limit, tt.percent)
+		}
+	}
+}
