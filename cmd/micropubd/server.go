@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/micropubd/micropubd/admin"
 	"github.com/micropubd/micropubd/indieauth"
 	"github.com/micropubd/micropubd/media"
@@ -79,7 +77,14 @@ type server struct {
 func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, error) {
 	base := cfg.BaseURL.String()
 	prefix := strings.TrimSuffix(cfg.BaseURL.Path, "/")
-	r := mux.NewRouter()
+	// The standard library's router: a GET pattern answers HEAD too, the most specific pattern
+	// wins whatever the order of registration, and a path whose patterns all name other
+	// methods is answered 405 with Allow.
+	r := http.NewServeMux()
+	handle := func(method, path string, h http.Handler) {
+		r.Handle(strings.TrimSpace(method+" "+prefix+"/"+path), h)
+	}
+	get := func(path string, h http.HandlerFunc) { handle(http.MethodGet, path, h) }
 
 	var (
 		verifier micropub.TokenVerifier
@@ -132,23 +137,29 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 		}
 		isOwner = func(r *http.Request) bool { return auth.IsOwner(r) || bearerValid(r, verifier) }
 		owner = auth
-		route := func(path string, h http.HandlerFunc, methods ...string) {
-			r.Handle(prefix+"/"+path, cors(h)).Methods(append(methods, http.MethodOptions)...)
+		// The endpoints apps call from the browser answer CORS preflights (OPTIONS), once per path.
+		preflight := map[string]bool{}
+		route := func(method, path string, h http.HandlerFunc) {
+			handle(method, path, cors(h))
+			if !preflight[path] {
+				preflight[path] = true
+				handle(http.MethodOptions, path, cors(h))
+			}
 		}
-		route(indieauth.PathMetadata, auth.Metadata, http.MethodGet, http.MethodHead)
-		r.HandleFunc(prefix+"/"+indieauth.PathAuthorization, auth.Authorize).Methods(http.MethodGet, http.MethodHead)
-		route(indieauth.PathAuthorization, auth.RedeemProfile, http.MethodPost)
-		r.HandleFunc(prefix+"/"+indieauth.PathLogin, auth.Login).Methods(http.MethodPost)
-		r.HandleFunc(prefix+"/"+indieauth.PathLogin, auth.LoginPage).Methods(http.MethodGet, http.MethodHead)
-		r.HandleFunc(prefix+"/"+indieauth.PathLogout, auth.Logout).Methods(http.MethodPost)
-		r.HandleFunc(prefix+"/"+indieauth.PathApprove, auth.Approve).Methods(http.MethodPost)
-		r.HandleFunc(prefix+"/"+indieauth.PathTokens, auth.TokensPage).Methods(http.MethodGet, http.MethodHead)
-		r.HandleFunc(prefix+"/"+indieauth.PathTokens+"/revoke", auth.RevokeFromPage).Methods(http.MethodPost)
-		route(indieauth.PathToken, auth.Token, http.MethodPost)
-		route(indieauth.PathToken, auth.TokenInfo, http.MethodGet)
-		route(indieauth.PathIntrospection, auth.Introspect, http.MethodPost)
-		route(indieauth.PathRevocation, auth.Revoke, http.MethodPost)
-		route(indieauth.PathUserinfo, auth.Userinfo, http.MethodGet)
+		route(http.MethodGet, indieauth.PathMetadata, auth.Metadata)
+		handle(http.MethodGet, indieauth.PathAuthorization, http.HandlerFunc(auth.Authorize))
+		route(http.MethodPost, indieauth.PathAuthorization, auth.RedeemProfile)
+		handle(http.MethodPost, indieauth.PathLogin, http.HandlerFunc(auth.Login))
+		handle(http.MethodGet, indieauth.PathLogin, http.HandlerFunc(auth.LoginPage))
+		handle(http.MethodPost, indieauth.PathLogout, http.HandlerFunc(auth.Logout))
+		handle(http.MethodPost, indieauth.PathApprove, http.HandlerFunc(auth.Approve))
+		handle(http.MethodGet, indieauth.PathTokens, http.HandlerFunc(auth.TokensPage))
+		handle(http.MethodPost, indieauth.PathTokens+"/revoke", http.HandlerFunc(auth.RevokeFromPage))
+		route(http.MethodPost, indieauth.PathToken, auth.Token)
+		route(http.MethodGet, indieauth.PathToken, auth.TokenInfo)
+		route(http.MethodPost, indieauth.PathIntrospection, auth.Introspect)
+		route(http.MethodPost, indieauth.PathRevocation, auth.Revoke)
+		route(http.MethodGet, indieauth.PathUserinfo, auth.Userinfo)
 	}
 	links = append(links, site.Link{Rel: "micropub", Href: base + "micropub"}, site.Link{Rel: "webmention", Href: base + "webmention"})
 
@@ -159,9 +170,9 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 		wmSessions = owner
 	}
 	mentions := webmention.New(wmCfg, db, wmSessions)
-	r.HandleFunc(prefix+"/webmention", mentions.Receive).Methods(http.MethodPost)
-	r.HandleFunc(prefix+"/webmention", mentions.NotAllowed)
-	r.HandleFunc(prefix+"/webmention/delete", mentions.Delete).Methods(http.MethodPost)
+	handle(http.MethodPost, "webmention", http.HandlerFunc(mentions.Receive))
+	handle("", "webmention", http.HandlerFunc(mentions.NotAllowed))
+	handle(http.MethodPost, "webmention/delete", http.HandlerFunc(mentions.Delete))
 
 	posts := &micropub.Service{
 		Store:       db,
@@ -192,10 +203,10 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 			return nil, err
 		}
 		sessions, formAnswers, notesLogin, siteSessions = owner, ownerPages, owner, owner
-		r.PathPrefix(prefix + "/admin/").Handler(ownerPages)
-		r.Handle(prefix+"/admin", http.RedirectHandler(base+"admin/", http.StatusMovedPermanently))
+		handle("", "admin/", ownerPages)
+		handle("", "admin", http.RedirectHandler(base+"admin/", http.StatusMovedPermanently))
 	}
-	r.Handle(prefix+"/micropub", &micropub.Handler{
+	handle("", "micropub", &micropub.Handler{
 		Posts:         posts,
 		Media:         uploads.ForMicropub(),
 		Tokens:        verifier,
@@ -207,13 +218,13 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 		Log:           log,
 		Generation:    db.Generation,
 	})
-	r.Handle(prefix+"/micropub/media", &media.Handler{
+	handle("", "micropub/media", &media.Handler{
 		Media: uploads, Tokens: verifier, Sessions: sessions, Forms: formAnswers,
 		Site: cfg.BaseURL, Limits: cfg.Limits, Log: log, Now: cfg.Now,
 	})
-	r.HandleFunc(prefix+"/media/{name}", func(w http.ResponseWriter, r *http.Request) {
-		uploads.ServeFile(w, r, mux.Vars(r)["name"])
-	}).Methods(http.MethodGet, http.MethodHead)
+	get("media/{name}", func(w http.ResponseWriter, r *http.Request) {
+		uploads.ServeFile(w, r, r.PathValue("name"))
+	})
 
 	notesAPI, err := notes.NewHandler(&notes.Service{
 		Store:        db,
@@ -226,31 +237,37 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 	if err != nil {
 		return nil, err
 	}
-	r.PathPrefix(prefix + "/notes/").Handler(notesAPI)
-	r.Handle(prefix+"/notes", notesAPI)
+	handle("", "notes/", notesAPI)
+	handle("", "notes", notesAPI)
 
 	pages, err := site.New(site.Config{URL: cfg.BaseURL, Name: cfg.Name, Photo: cfg.Photo, Links: links,
 		Webmention: base + "webmention/delete"}, db, isOwner, siteSessions, log)
 	if err != nil {
 		return nil, err
 	}
-	get := func(path string, h http.HandlerFunc) {
-		r.HandleFunc(prefix+"/"+path, h).Methods(http.MethodGet, http.MethodHead)
-	}
-	r.PathPrefix(prefix+"/static/").HandlerFunc(pages.Static).Methods(http.MethodGet, http.MethodHead)
+	get("static/", pages.Static)
 	for _, name := range []string{"feed.xml", "feed.atom", "feed.json"} {
 		get(name, pages.Cached(pages.Feed))
 	}
 	get("robots.txt", pages.Robots)
 	get("sitemap.xml", pages.Sitemap)
 	get("favicon.ico", pages.Favicon)
-	r.PathPrefix(prefix+"/tags/").HandlerFunc(pages.Cached(pages.Tag)).Methods(http.MethodGet, http.MethodHead)
-	get("", pages.Cached(pages.Home))
-	r.PathPrefix(prefix+"/").HandlerFunc(pages.Cached(pages.Post)).Methods(http.MethodGet, http.MethodHead)
-	r.NotFoundHandler = http.HandlerFunc(pages.NotFound)
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, fmt.Sprintf("%s is not allowed here.", r.Method), http.StatusMethodNotAllowed)
-	})
+	get("tags/", pages.Cached(pages.Tag))
+	get("{$}", pages.Cached(pages.Home))
+	// Every other path: a post's, or the page that says none is there. A GET pattern here
+	// would conflict with the paths above that take every method (/micropub, /notes/).
+	post := pages.Cached(pages.Post)
+	handle("", "", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, fmt.Sprintf("%s is not allowed here.", r.Method), http.StatusMethodNotAllowed)
+			return
+		}
+		post(w, r)
+	}))
+	if prefix != "" {
+		r.HandleFunc("/", pages.NotFound) // outside the site's path
+	}
 	return &server{Handler: site.Headers(r), Run: mentions.Run}, nil
 }
 
