@@ -124,3 +124,58 @@ func TestGCTuning_EnvironmentWins(t *testing.T) {
 		}
 	}
 }
+
+// The routes answer each method as the paths' owners expect, at the root and under a path
+// prefix (a site at https://example.com/blog/): other paths are not the site's.
+func TestRoutes_MethodsAndPathPrefix(t *testing.T) {
+	for _, prefix := range []string{"", "blog/"} {
+		t.Run("prefix "+prefix, func(t *testing.T) {
+			srv := newTestServer(t, func(c *serverConfig) {
+				u := *c.BaseURL
+				u.Path += prefix
+				c.BaseURL = &u
+			})
+			base := srv.base + prefix
+			resp, body := srv.post("application/x-www-form-urlencoded", "h=entry&content=routed&category=r", srv.token, prefix+"micropub")
+			post := resp.Header.Get("Location")
+			if resp.StatusCode != http.StatusCreated || !strings.HasPrefix(post, base) {
+				t.Fatalf("create: %d %s, Location %q", resp.StatusCode, body, post)
+			}
+			tests := []struct {
+				method, url string
+				status      int
+				contentType string
+			}{
+				{http.MethodGet, base, http.StatusOK, "text/html"},
+				{http.MethodHead, base, http.StatusOK, "text/html"},
+				{http.MethodGet, post, http.StatusOK, "text/html"},
+				{http.MethodPost, post, http.StatusMethodNotAllowed, "text/plain"},
+				{http.MethodGet, base + "tags/r", http.StatusOK, "text/html"},
+				{http.MethodGet, base + "feed.xml", http.StatusOK, "application/rss+xml"},
+				{http.MethodGet, base + "no/such/post", http.StatusNotFound, "text/html"},
+				{http.MethodDelete, base + "micropub", http.StatusMethodNotAllowed, "application/json"},
+				{http.MethodGet, base + "webmention", http.StatusMethodNotAllowed, "application/json"},
+				{http.MethodOptions, base + "token", http.StatusNoContent, ""},
+				{http.MethodGet, base + "admin", http.StatusMovedPermanently, ""},
+				{http.MethodGet, base + ".well-known/oauth-authorization-server", http.StatusOK, "application/json"},
+			}
+			if prefix != "" {
+				tests = append(tests, struct {
+					method, url string
+					status      int
+					contentType string
+				}{http.MethodGet, srv.base + "elsewhere", http.StatusNotFound, "text/html"})
+			}
+			for _, tt := range tests {
+				req, _ := http.NewRequest(tt.method, tt.url, nil)
+				resp, _ := srv.do(req)
+				if resp.StatusCode != tt.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), tt.contentType) {
+					t.Errorf("%s %s: %d %q, want %d %q", tt.method, tt.url, resp.StatusCode, resp.Header.Get("Content-Type"), tt.status, tt.contentType)
+				}
+				if tt.status == http.StatusMethodNotAllowed && resp.Header.Get("Allow") == "" {
+					t.Errorf("%s %s: 405 without Allow", tt.method, tt.url)
+				}
+			}
+		})
+	}
+}
