@@ -14,8 +14,10 @@ import (
 // rendered before the count moved is stale. The owner's pages (a session, a token) are never
 // cached: they show drafts and the owner's bar.
 
-// pageCacheBytes bounds what the cache holds; past it, it starts again empty.
-const pageCacheBytes = 64 << 20
+// pageCacheBytes bounds what the cache holds; past it, it starts again empty. 32 MB is some
+// 6,000 pages, and keeps the server (with the collector's headroom, see serve) within its
+// 150 MB of memory when visitors read every page of a large archive.
+const pageCacheBytes = 32 << 20
 
 type pageCache struct {
 	mu      sync.RWMutex

@@ -192,14 +192,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 // (percent 0: leave both). The live heap is small (about 15 MB, mostly the bounded caches)
 // and a request allocates about 11 KB: collecting when the heap has grown by twice the live
 // heap rather than once halves the collector's work, 7% of a create's CPU (median of 10 paired
-// runs), for about 15 MB more. The soft limit holds the heap down however full the caches
-// get: with SQLite's page caches (16 MB for the writer, 8 MB per reader) the process stays
-// within 150 MB.
+// runs), for about 15 MB more. The soft limit (80 MiB) holds the heap down however full the
+// caches get (pages 32 MB, query answers 16 MB): with SQLite's page caches (16 MB for the
+// writer, 8 MB per reader) the process stays within 150 MB.
 func gcTuning(getenv func(string) string) (percent int, limit int64) {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
 		return 0, 0
 	}
-	return 200, 96 << 20
+	return 200, 80 << 20
 }
 
 func connsPerClient(fs *flag.FlagSet, n *int, trustProxy bool) error {
