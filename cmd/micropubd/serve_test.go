@@ -107,20 +107,22 @@ func TestServe_ShutdownLetsRequestsInFlightFinish(t *testing.T) {
 	}
 }
 
-func TestGCTuning_EnvironmentWins(t *testing.T) {
+func TestRuntimeTuning_EnvironmentWins(t *testing.T) {
 	tests := []struct {
-		env     map[string]string
-		percent int
+		env        map[string]string
+		gcPercent  int
+		extraProcs int
 	}{
-		{nil, 200},
-		{map[string]string{"GOGC": "100"}, 0},
-		{map[string]string{"GOMEMLIMIT": "1GiB"}, 0},
-		{map[string]string{"GOGC": "off"}, 0},
+		{nil, 200, 1},
+		{map[string]string{"GOGC": "100"}, 0, 1},
+		{map[string]string{"GOMEMLIMIT": "1GiB"}, 0, 1},
+		{map[string]string{"GOGC": "off"}, 0, 1},
+		{map[string]string{"GOMAXPROCS": "2"}, 200, 0},
 	}
 	for _, tt := range tests {
-		percent, limit := gcTuning(func(k string) string { return tt.env[k] })
-		if percent != tt.percent || (percent > 0) != (limit > 0) {
-			t.Errorf("env %v: percent %d, limit %d; want percent %d and a limit with it", tt.env, percent, limit, tt.percent)
+		got := runtimeTuning(func(k string) string { return tt.env[k] })
+		if got.gcPercent != tt.gcPercent || (got.gcPercent > 0) != (got.memoryLimit > 0) || got.extraProcs != tt.extraProcs {
+			t.Errorf("env %v: %+v; want GC percent %d with a limit, and %d more Ps", tt.env, got, tt.gcPercent, tt.extraProcs)
 		}
 	}
 }
