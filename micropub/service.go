@@ -700,21 +700,22 @@ func truncateSlug(s string) string {
 const idAlphabet = "23456789abcdefghijkmnpqrstuvwxyz"
 
 // shortID is the slug of a post that gives nothing to make one from: the milliseconds since
-// the start of the month at now (the clock's: a published time has whole seconds), then three
+// the start of the month at now (the clock's: a published time has whole seconds), then five
 // random characters. So the path of a post of this month sorts after those before it (the
 // path's YYYY/MM/ is its published month) and each create appends to the end of the path index,
 // rather than rewriting a page at a random place in it (a third of the pages a batch of
-// creates wrote). The random part keeps posts of the same millisecond apart, and the path no
-// easier to guess than the time it was posted to the millisecond.
+// creates wrote). The random part keeps posts of the same millisecond apart, and an unlisted
+// post's path as hard to guess as seven random characters were, for one who knows the second
+// it was posted in (1,000 × 32^5 tries).
 func shortID(now time.Time) string {
 	y, m, _ := now.Date()
 	ms := now.Sub(time.Date(y, m, 1, 0, 0, 0, 0, now.Location())).Milliseconds()
-	var b [10]byte
+	var b [7]byte
 	for i := 6; i >= 0; i-- { // 32^7 ms is a year: a month fits
 		b[i] = idAlphabet[ms%32]
 		ms /= 32
 	}
-	return string(b[:7]) + randomID(3)
+	return string(b[:]) + randomID(5)
 }
 
 // randomID is n random characters of idAlphabet.
