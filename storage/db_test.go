@@ -199,6 +199,54 @@ func TestMediaNames_CannotLeaveTheFolder(t *testing.T) {
 	}
 }
 
+// Migration 007 turns the table and partial index of 005 into one b-tree: every row keeps
+// its post, time and listing, the tag page lists the listed ones, the owner's listing all.
+func TestMigration_CategoriesBecomeOneTreeKeepingTheirRows(t *testing.T) {
+	dir := t.TempDir()
+	db := openTest(t, dir)
+	ctx := context.Background()
+	public, private := testPost("2026/01/public", "c"), testPost("2026/01/private", "c")
+	private.Visibility = micropubd.VisibilityPrivate
+	for _, p := range []*micropubd.Post{public, private} {
+		if err := db.CreatePost(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Back to the shape before 007, holding the same rows.
+	for _, q := range []string{
+		`ALTER TABLE post_categories RENAME TO post_categories_7`,
+		`CREATE TABLE post_categories (category TEXT NOT NULL, published_at INTEGER NOT NULL, post_id INTEGER NOT NULL,
+			listed INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (category, published_at, post_id)) WITHOUT ROWID`,
+		`INSERT INTO post_categories SELECT category, published_at, post_id, listed FROM post_categories_7`,
+		`DROP TABLE post_categories_7`,
+		`CREATE INDEX post_categories_listed ON post_categories (category, published_at DESC, post_id DESC) WHERE listed = 1`,
+		`DELETE FROM schema_migrations WHERE version = 7`,
+	} {
+		if _, err := db.write.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	db = openTest(t, dir)
+	var rows, listed, indexes int
+	db.read.QueryRow(`SELECT count(*), sum(listed) FROM post_categories`).Scan(&rows, &listed)
+	db.read.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'post_categories_listed'`).Scan(&indexes)
+	if rows != 2 || listed != 1 || indexes != 0 {
+		t.Errorf("after 007: %d rows, %d listed, %d old index; want 2, 1, 0", rows, listed, indexes)
+	}
+	tagged, err := db.ListTagged(ctx, "c", 10, 0)
+	if err != nil || len(tagged) != 1 || tagged[0].ID != public.ID {
+		t.Errorf("tag page after 007: %v %v, want the public post only", tagged, err)
+	}
+	all, err := db.ListPosts(ctx, micropubd.PostFilter{Category: "c"})
+	if err != nil || len(all) != 2 {
+		t.Errorf("the owner's listing after 007: %d posts %v, want 2", len(all), err)
+	}
+	if _, err := db.write.Exec(`INSERT INTO post_categories (category, listed, published_at, post_id) VALUES ('c', 2, 1, 1)`); err == nil {
+		t.Error("a listed value other than 0 or 1 was stored")
+	}
+}
+
 func TestMigration_RebuildingPostsKeepsWhatRefersToThem(t *testing.T) {
 	dir := t.TempDir()
 	db := openTest(t, dir)

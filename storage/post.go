@@ -269,15 +269,43 @@ func listQuery(f micropubd.PostFilter) (query string, args []any, ok bool) {
 	}
 	query = `SELECT ` + columns + ` FROM ` + from + ` WHERE ` + strings.Join(where, " AND ")
 	if f.Category != "" {
-		// A category's rows are two runs of its key, listed and not: each is read in order and
-		// the two merged (the plan's MERGE (UNION ALL)), so nothing is sorted. The order is
-		// that of the result's columns, which are the key's.
-		query += ` AND c.listed = 0 UNION ALL ` + query + ` AND c.listed = 1`
-		args = append(args, args...)
-		published, id = "published_at", "id"
+		// A category's rows are two runs of its key, listed (published, public, not deleted)
+		// and not. A filter that only one run can match reads that one; otherwise both are
+		// read in order and merged (the plan's MERGE (UNION ALL)), so nothing is sorted, the
+		// order being that of the result's columns, which are the key's.
+		switch listedRuns(f) {
+		case runListed:
+			query += ` AND c.listed = 1`
+		case runUnlisted:
+			query += ` AND c.listed = 0`
+		default:
+			query += ` AND c.listed = 0 UNION ALL ` + query + ` AND c.listed = 1`
+			args = append(args, args...)
+			published, id = "published_at", "id"
+		}
 	}
 	query += ` ORDER BY ` + published + ` ` + order + `, ` + id + ` ` + order + ` LIMIT ? OFFSET ?`
 	return query, append(args, limit, max(f.Offset, 0)), true
+}
+
+// The runs of a category's rows a listing reads.
+const (
+	runBoth = iota
+	runListed
+	runUnlisted
+)
+
+// listedRuns says which runs of a category's rows can hold posts the filter lets through: a
+// row is listed when its post is published, public and not deleted.
+func listedRuns(f micropubd.PostFilter) int {
+	public := len(f.Visibility) == 0 || slices.Contains(f.Visibility, micropubd.VisibilityPublic)
+	switch {
+	case f.Deleted || f.Status == micropubd.StatusDraft || !public:
+		return runUnlisted
+	case f.Status == micropubd.StatusPublished && len(f.Visibility) == 1:
+		return runListed // published and public only
+	}
+	return runBoth
 }
 
 // Categories returns the distinct categories of posts that are not deleted, most used first,

@@ -8,7 +8,7 @@
 -- category (listed and not), each read in order (see listQuery).
 CREATE TABLE post_categories_new (
 	category     TEXT    NOT NULL,
-	listed       INTEGER NOT NULL, -- 1 when the post is on the tag pages: in the public feed
+	listed       INTEGER NOT NULL CHECK (listed IN (0, 1)), -- 1: on the tag pages (in the public feed)
 	published_at INTEGER NOT NULL, -- the post's, kept equal to it by every write
 	post_id      INTEGER NOT NULL,
 	PRIMARY KEY (category, listed, published_at, post_id)
