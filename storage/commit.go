@@ -53,8 +53,11 @@ type txState struct {
 	// atJobSavepoint says nothing was written since the committer set the job's savepoint: a
 	// storage call joining the job then needs no savepoint of its own, as rolling back to the
 	// job's undoes just what it wrote. (A create through the Micropub service is such a call:
-	// two statements fewer.)
+	// two statements fewer.) Set for InTx's jobs only, whose writes are all storage calls.
 	atJobSavepoint bool
+	// err is set when a failed call could not be rolled back: the transaction is lost, and
+	// every later call fails with it.
+	err error
 }
 
 // txConn is the write transaction as jobs use it. A statement is never interrupted by its
@@ -99,10 +102,13 @@ func txOf(ctx context.Context) *txState {
 
 // job is one write transaction waiting for the committer.
 type job struct {
-	ctx   context.Context
-	fn    func(st *txState) error
-	after []func()
-	done  chan jobResult
+	ctx context.Context
+	fn  func(st *txState) error
+	// joinable says fn is InTx's: it writes only through storage calls, which join under the
+	// job's savepoint while nothing was written since (see joinTx).
+	joinable bool
+	after    []func()
+	done     chan jobResult
 }
 
 type jobResult struct {
@@ -449,8 +455,11 @@ func (c *committer) transaction(jobs []*job) []*job {
 		if _, err := db.txExec(ctx, tx, savepointJob); err != nil {
 			return c.lost(sqlTx, jobs, results, fmt.Errorf("savepoint: %w", err))
 		}
-		st := &txState{tx: tx, atJobSavepoint: true}
+		st := &txState{tx: tx, atJobSavepoint: j.joinable}
 		res := runJob(j, st)
+		if res.err == nil && res.panicV == nil && st.err != nil {
+			res.err = st.err // a call failed past undoing and the job went on regardless
+		}
 		ok := res.err == nil && res.panicV == nil
 		if ok {
 			if _, err := db.txExec(ctx, tx, releaseJob); err != nil {
@@ -539,8 +548,8 @@ func (db *DB) CommitStats() (commits, jobs int64) {
 }
 
 // submit queues fn as a write transaction and waits for the commit that holds it.
-func (db *DB) submit(ctx context.Context, fn func(st *txState) error) error {
-	j := &job{ctx: ctx, fn: fn, done: make(chan jobResult, 1)}
+func (db *DB) submit(ctx context.Context, fn func(st *txState) error, joinable bool) error {
+	j := &job{ctx: ctx, fn: fn, joinable: joinable, done: make(chan jobResult, 1)}
 	if err := db.commits.enqueue(ctx, j); err != nil {
 		return err
 	}
@@ -558,11 +567,11 @@ func (db *DB) submit(ctx context.Context, fn func(st *txState) error) error {
 // part in that transaction, so that, say, publishing a note and saving it happen together or
 // not at all. Only those methods may be called inside fn: the one write connection is held.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	return db.inTxState(ctx, func(st *txState) error {
+	return db.runTx(ctx, func(st *txState) error {
 		// The transaction outlives no request, but a cancelled request must not interrupt it
 		// half way (see transaction).
 		return fn(context.WithValue(context.WithoutCancel(ctx), txKey{}, st))
-	})
+	}, true)
 }
 
 // inTx runs fn in a write transaction, committing if it returns nil. Inside InTx it joins
@@ -573,6 +582,11 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *txConn) error) error {
 }
 
 func (db *DB) inTxState(ctx context.Context, fn func(st *txState) error) error {
+	return db.runTx(ctx, fn, false)
+}
+
+// runTx is inTxState; joinable says fn is InTx's (see job).
+func (db *DB) runTx(ctx context.Context, fn func(st *txState) error, joinable bool) error {
 	if st := txOf(ctx); st != nil {
 		return db.joinTx(ctx, st, fn)
 	}
@@ -595,38 +609,59 @@ func (db *DB) inTxState(ctx context.Context, fn func(st *txState) error) error {
 		}
 		return nil
 	}
-	return noSpace(db.submit(ctx, fn))
+	return noSpace(db.submit(ctx, fn, joinable))
 }
 
 // joinTx runs fn inside the transaction st, so that a failed call takes back its own writes,
 // and the commit hooks it added, even when the caller goes on: under a savepoint of its own,
 // or, when nothing was written since the job's savepoint, under that one.
 func (db *DB) joinTx(ctx context.Context, st *txState, fn func(st *txState) error) error {
+	if st.err != nil {
+		return st.err
+	}
 	hooks := len(st.after)
 	if st.atJobSavepoint {
 		st.atJobSavepoint = false
 		if err := fn(st); err != nil {
 			st.after = st.after[:hooks]
-			if _, rerr := db.txExec(ctx, st.tx, rollbackJob); rerr == nil {
-				st.atJobSavepoint = true // the job's savepoint stays set
+			if _, rerr := db.txExec(ctx, st.tx, rollbackJob); rerr != nil {
+				return st.lose(err, rerr)
 			}
+			st.atJobSavepoint = true // the job's savepoint stays set
 			return noSpace(err)
 		}
 		return nil
 	}
 	if _, err := db.txExec(ctx, st.tx, savepointJoined); err != nil {
-		return noSpace(fmt.Errorf("savepoint: %w", err))
+		return st.lose(fmt.Errorf("savepoint: %w", err), nil)
 	}
 	if err := fn(st); err != nil {
 		st.after = st.after[:hooks]
-		db.txExec(ctx, st.tx, rollbackJoined)
-		db.txExec(ctx, st.tx, releaseJoined)
+		_, rerr := db.txExec(ctx, st.tx, rollbackJoined)
+		if rerr == nil {
+			_, rerr = db.txExec(ctx, st.tx, releaseJoined)
+		}
+		if rerr != nil {
+			return st.lose(err, rerr)
+		}
 		return noSpace(err)
 	}
 	if _, err := db.txExec(ctx, st.tx, releaseJoined); err != nil {
-		return noSpace(fmt.Errorf("release savepoint: %w", err))
+		return st.lose(fmt.Errorf("release savepoint: %w", err), nil)
 	}
 	return nil
+}
+
+// lose records that the transaction can no longer be trusted (SQLite rolls it all back on a
+// full disk or an I/O error): err, and the rollback's failure if there was one. The caller,
+// and every later call in the transaction, fails with it, so that nothing goes on writing
+// outside it.
+func (st *txState) lose(err, rollback error) error {
+	if rollback != nil {
+		err = fmt.Errorf("%w (and rolling it back failed: %w)", err, rollback)
+	}
+	st.err = noSpace(err)
+	return st.err
 }
 
 // afterCommit runs f once the transaction ctx is in commits, or now outside one.
