@@ -43,7 +43,7 @@ func Backup(ctx context.Context, dir, scratch string, w io.Writer) (*Manifest, e
 	if _, err := os.Stat(src); err != nil {
 		return nil, fmt.Errorf("there is no database at %s: check --data: %w", src, err)
 	}
-	live := sql.OpenDB(newConnector("file:"+src+"?_busy_timeout=10000", readCacheKiB))
+	live := sql.OpenDB(newConnector(fileURI(src)+"?_busy_timeout=10000", readCacheKiB))
 	defer live.Close()
 	snapDir, err := os.MkdirTemp(scratch, ".micropubd-backup-")
 	if err != nil {
@@ -95,7 +95,7 @@ func Backup(ctx context.Context, dir, scratch string, w io.Writer) (*Manifest, e
 // stageMedia links (or copies) the uploads the snapshot records into linkDir, and removes from
 // the snapshot those whose files are gone, noting them in m.
 func stageMedia(ctx context.Context, snap, mediaDir, linkDir string, m *Manifest) ([]string, error) {
-	db, err := sql.Open("sqlite3", "file:"+snap+"?_journal_mode=DELETE")
+	db, err := sql.Open("sqlite3", fileURI(snap)+"?_journal_mode=DELETE")
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +275,7 @@ func writeFile(path string, r io.Reader, hashName string) error {
 // checkRestored opens a restored database: it must pass its integrity check and every upload
 // it records must be in mediaDir.
 func checkRestored(ctx context.Context, path, mediaDir string) error {
-	db, err := sql.Open("sqlite3", "file:"+path)
+	db, err := sql.Open("sqlite3", fileURI(path))
 	if err != nil {
 		return err
 	}

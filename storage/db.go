@@ -142,6 +142,12 @@ const (
 	fcntlPersistWAL = 10
 )
 
+// fileURI is path as SQLite's URI filename: the characters URIs give a meaning to are
+// escaped, so that a folder named "50% off" or "a#b" is opened as named.
+func fileURI(path string) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+}
+
 // connector opens connections of one DSN through the driver, with hook run on each: a
 // connector instead of a registered driver name, so that nothing is global.
 type connector struct {
@@ -195,15 +201,15 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	// and the committer copies only the few frames it left (see checkpoints in commit.go).
 	// temp_store=MEMORY keeps each job's savepoint journal (the pages it changes, copied before
 	// it changes them) in memory rather than in a temporary file: a third of a create's time.
-	write := sql.OpenDB(newConnector("file:"+path+"?"+writeParams.Encode(), writeCacheKiB,
+	write := sql.OpenDB(newConnector(fileURI(path)+"?"+writeParams.Encode(), writeCacheKiB,
 		"PRAGMA wal_autocheckpoint = 0", "PRAGMA temp_store = MEMORY"))
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	checkpoints := sql.OpenDB(newConnector("file:"+path+"?"+params.Encode(), 1024))
+	checkpoints := sql.OpenDB(newConnector(fileURI(path)+"?"+params.Encode(), 1024))
 	checkpoints.SetMaxOpenConns(1)
 
 	params.Set("_query_only", "true")
-	read := sql.OpenDB(newConnector("file:"+path+"?"+params.Encode(), readCacheKiB))
+	read := sql.OpenDB(newConnector(fileURI(path)+"?"+params.Encode(), readCacheKiB))
 	read.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
 
 	db := &DB{write: write, read: read, checkpoints: checkpoints, dir: dir, tokens: newTokenCache()}
