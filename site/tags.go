@@ -20,7 +20,7 @@ func (h *Handler) tagURL(tag string) string {
 // feed.atom and feed.json. The name is read from the escaped path, so a category may hold
 // any character, a slash included.
 func (h *Handler) Tag(w http.ResponseWriter, r *http.Request) {
-	rest := strings.TrimPrefix(r.URL.EscapedPath(), h.cfg.URL.Path+tagsPath)
+	rest := strings.TrimPrefix(r.URL.EscapedPath(), h.cfg.URL.EscapedPath()+tagsPath) // both escaped
 	escaped, file, _ := strings.Cut(rest, "/")
 	tag, err := url.PathUnescape(escaped)
 	if err != nil || strings.TrimSpace(tag) == "" {

@@ -192,8 +192,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// connsPerClient reads MICROPUBD_MAX_CONNS_PER_CLIENT unless the flag was given. Behind a
-// reverse proxy every connection comes from the proxy, so there the cap is off unless set.
 // runtimeSettings are the Go runtime's settings the server changes (0: left as they are).
 type runtimeSettings struct {
 	gcPercent   int
@@ -226,6 +224,8 @@ func runtimeTuning(getenv func(string) string) runtimeSettings {
 	return t
 }
 
+// connsPerClient reads MICROPUBD_MAX_CONNS_PER_CLIENT unless the flag was given. Behind a
+// reverse proxy every connection comes from the proxy, so there the cap is off unless set.
 func connsPerClient(fs *flag.FlagSet, n *int, trustProxy bool) error {
 	given := false
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "max-conns-per-client" })

@@ -130,11 +130,11 @@ func TestRuntimeTuning_EnvironmentWins(t *testing.T) {
 // The routes answer each method as the paths' owners expect, at the root and under a path
 // prefix (a site at https://example.com/blog/): other paths are not the site's.
 func TestRoutes_MethodsAndPathPrefix(t *testing.T) {
-	for _, prefix := range []string{"", "blog/"} {
+	for _, prefix := range []string{"", "blog/", "my%20blog/"} {
 		t.Run("prefix "+prefix, func(t *testing.T) {
 			srv := newTestServer(t, func(c *serverConfig) {
 				u := *c.BaseURL
-				u.Path += prefix
+				u.Path += strings.ReplaceAll(prefix, "%20", " ") // Path is unescaped
 				c.BaseURL = &u
 			})
 			base := srv.base + prefix
@@ -161,6 +161,11 @@ func TestRoutes_MethodsAndPathPrefix(t *testing.T) {
 				{http.MethodGet, base + "admin", http.StatusMovedPermanently, ""},
 				{http.MethodGet, base + ".well-known/oauth-authorization-server", http.StatusOK, "application/json"},
 			}
+			// A path routed for other methods names them, beside the page methods every path takes.
+			req, _ := http.NewRequest(http.MethodPut, base+"token", nil)
+			if resp, _ := srv.do(req); resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD, POST, OPTIONS" {
+				t.Errorf("PUT %stoken: %d, Allow %q; want 405 and GET, HEAD, POST, OPTIONS", base, resp.StatusCode, resp.Header.Get("Allow"))
+			}
 			if prefix != "" {
 				tests = append(tests, struct {
 					method, url string
@@ -174,8 +179,8 @@ func TestRoutes_MethodsAndPathPrefix(t *testing.T) {
 				if resp.StatusCode != tt.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), tt.contentType) {
 					t.Errorf("%s %s: %d %q, want %d %q", tt.method, tt.url, resp.StatusCode, resp.Header.Get("Content-Type"), tt.status, tt.contentType)
 				}
-				if tt.status == http.StatusMethodNotAllowed && resp.Header.Get("Allow") == "" {
-					t.Errorf("%s %s: 405 without Allow", tt.method, tt.url)
+				if allow := resp.Header.Get("Allow"); tt.status == http.StatusMethodNotAllowed && allow == "" {
+					t.Errorf("%s %s: 405 with Allow %q", tt.method, tt.url, allow)
 				}
 			}
 		})

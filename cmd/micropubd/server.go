@@ -76,7 +76,9 @@ type server struct {
 // webmentions and the site into one handler.
 func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, error) {
 	base := cfg.BaseURL.String()
-	prefix := strings.TrimSuffix(cfg.BaseURL.Path, "/")
+	// Patterns are written escaped (ServeMux unescapes them): a space or a brace in the
+	// site's path is then part of a segment, not the pattern's syntax.
+	prefix := strings.TrimSuffix(cfg.BaseURL.EscapedPath(), "/")
 	// The standard library's router: a GET pattern answers HEAD too, the most specific pattern
 	// wins whatever the order of registration, and a path whose patterns all name other
 	// methods is answered 405 with Allow.
@@ -257,18 +259,33 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 	// Every other path: a post's, or the page that says none is there. A GET pattern here
 	// would conflict with the paths above that take every method (/micropub, /notes/).
 	post := pages.Cached(pages.Post)
-	handle("", "", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, fmt.Sprintf("%s is not allowed here.", r.Method), http.StatusMethodNotAllowed)
+	catchAll := prefix + "/"
+	handle("", "", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			w.Header().Set("Allow", allowedMethods(r, req, catchAll))
+			http.Error(w, fmt.Sprintf("%s is not allowed here.", req.Method), http.StatusMethodNotAllowed)
 			return
 		}
-		post(w, r)
+		post(w, req)
 	}))
 	if prefix != "" {
 		r.HandleFunc("/", pages.NotFound) // outside the site's path
 	}
 	return &server{Handler: site.Headers(r), Run: mentions.Run}, nil
+}
+
+// allowedMethods lists the methods the router takes at req's path: GET and HEAD (a page, or
+// the page that says none is there), and those routed elsewhere than to the catch-all.
+func allowedMethods(router *http.ServeMux, req *http.Request, catchAll string) string {
+	allowed := []string{http.MethodGet, http.MethodHead}
+	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+		probe := *req
+		probe.Method = m
+		if _, pattern := router.Handler(&probe); pattern != catchAll && pattern != "" {
+			allowed = append(allowed, m)
+		}
+	}
+	return strings.Join(allowed, ", ")
 }
 
 // siteName is the owner's name, or the host when none is configured.
