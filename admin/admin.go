@@ -40,7 +40,9 @@ type Media interface {
 // Config describes the site.
 type Config struct {
 	// URL is the site's base URL, ending in "/".
-	URL         *url.URL
+	URL *url.URL
+	// Pages are the parsed templates, shared with the other handlers; nil: parsed here.
+	Pages       *templates.Pages
 	Name        string
 	SyndicateTo []micropub.SyndicationTarget
 }
@@ -63,7 +65,7 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 
 // New makes the handler.
 func New(cfg Config, posts Posts, media Media, sessions Sessions, log *slog.Logger) (*Handler, error) {
-	pages, err := templates.Parse()
+	pages, err := templates.Shared(cfg.Pages)
 	if err != nil {
 		return nil, err
 	}

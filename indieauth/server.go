@@ -45,6 +45,8 @@ type Profile struct {
 type Config struct {
 	// Me is the owner's canonical URL, the site's base URL: also the issuer.
 	Me *url.URL
+	// Pages are the parsed templates, shared with the other handlers; nil: parsed here.
+	Pages *templates.Pages
 	// SiteName names the site on the sign-in pages.
 	SiteName string
 	Profile  Profile
@@ -110,7 +112,7 @@ var ScopesSupported = []string{"profile", "email", "create", "draft", "update", 
 
 // NewServer makes the server. fetcher may be nil for NewClientFetcher; now may be nil.
 func NewServer(cfg Config, store Store, fetcher *ClientFetcher, log *slog.Logger, now func() time.Time) (*Server, error) {
-	pages, err := templates.Parse()
+	pages, err := templates.Shared(cfg.Pages)
 	if err != nil {
 		return nil, err
 	}

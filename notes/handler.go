@@ -59,8 +59,9 @@ type Handler struct {
 }
 
 // NewHandler routes the notes API and the web app. Paths start with the base URL's path.
-func NewHandler(notes *Service, tokens TokenVerifier, sessions Sessions, siteName string, log *slog.Logger) (*Handler, error) {
-	pages, err := templates.Parse()
+// pages are the parsed templates, shared with the other handlers; nil: parsed here.
+func NewHandler(notes *Service, tokens TokenVerifier, sessions Sessions, siteName string, pages *templates.Pages, log *slog.Logger) (*Handler, error) {
+	pages, err := templates.Shared(pages)
 	if err != nil {
 		return nil, err
 	}

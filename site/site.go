@@ -28,6 +28,8 @@ type Link struct {
 type Config struct {
 	// URL is the public base URL, the owner's "me", ending in "/".
 	URL *url.URL
+	// Pages are the parsed templates, shared with the other handlers; nil: parsed here.
+	Pages *templates.Pages
 	// Name and Photo make the owner's h-card.
 	Name  string
 	Photo string
@@ -135,7 +137,7 @@ func New(cfg Config, posts Posts, isOwner func(*http.Request) bool, sessions Ses
 	if cfg.Name == "" {
 		cfg.Name = cfg.URL.Host
 	}
-	pages, err := templates.Parse()
+	pages, err := templates.Shared(cfg.Pages)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/micropubd/micropubd/outbound"
 	"github.com/micropubd/micropubd/site"
 	"github.com/micropubd/micropubd/storage"
+	"github.com/micropubd/micropubd/templates"
 	"github.com/micropubd/micropubd/webmention"
 )
 
@@ -87,6 +88,11 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 		r.Handle(strings.TrimSpace(method+" "+prefix+"/"+path), h)
 	}
 	get := func(path string, h http.HandlerFunc) { handle(http.MethodGet, path, h) }
+	// One parse of the templates for every handler that renders pages.
+	tmpl, err := templates.Parse()
+	if err != nil {
+		return nil, err
+	}
 
 	var (
 		verifier micropub.TokenVerifier
@@ -121,6 +127,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 			clients = indieauth.NewClientFetcher(cfg.Outbound)
 		}
 		auth, err := indieauth.NewServer(indieauth.Config{
+			Pages:       tmpl,
 			Me:          cfg.BaseURL,
 			SiteName:    cfg.Name,
 			Profile:     indieauth.Profile{Name: cfg.Name, URL: base, Photo: cfg.Photo, Email: cfg.Email},
@@ -200,7 +207,7 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 		siteSessions site.Sessions
 	)
 	if owner != nil {
-		ownerPages, err := admin.New(admin.Config{URL: cfg.BaseURL, Name: cfg.Name, SyndicateTo: cfg.SyndicateTo}, db, db, owner, log)
+		ownerPages, err := admin.New(admin.Config{URL: cfg.BaseURL, Pages: tmpl, Name: cfg.Name, SyndicateTo: cfg.SyndicateTo}, db, db, owner, log)
 		if err != nil {
 			return nil, err
 		}
@@ -235,14 +242,14 @@ func newServer(cfg serverConfig, db *storage.DB, log *slog.Logger) (*server, err
 		KeepVersions: cfg.KeepNoteVersions,
 		Now:          cfg.Now,
 		Log:          log,
-	}, verifier, notesLogin, siteName(cfg), log)
+	}, verifier, notesLogin, siteName(cfg), tmpl, log)
 	if err != nil {
 		return nil, err
 	}
 	handle("", "notes/", notesAPI)
 	handle("", "notes", notesAPI)
 
-	pages, err := site.New(site.Config{URL: cfg.BaseURL, Name: cfg.Name, Photo: cfg.Photo, Links: links,
+	pages, err := site.New(site.Config{URL: cfg.BaseURL, Pages: tmpl, Name: cfg.Name, Photo: cfg.Photo, Links: links,
 		Webmention: base + "webmention/delete"}, db, isOwner, siteSessions, log)
 	if err != nil {
 		return nil, err
