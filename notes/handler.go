@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/micropubd/micropubd"
 	"github.com/micropubd/micropubd/micropub"
 	"github.com/micropubd/micropubd/templates"
@@ -54,7 +52,7 @@ type Handler struct {
 	// SiteName names the site on the app's pages.
 	SiteName string
 	Log      *slog.Logger
-	router   *mux.Router
+	router   *http.ServeMux
 	pages    *templates.Pages
 }
 
@@ -66,30 +64,46 @@ func NewHandler(notes *Service, tokens TokenVerifier, sessions Sessions, siteNam
 		return nil, err
 	}
 	h := &Handler{Notes: notes, Tokens: tokens, Sessions: sessions, SiteName: siteName, Log: log, pages: pages}
-	prefix := strings.TrimSuffix(notes.BaseURL.Path, "/") + "/notes"
-	r := mux.NewRouter()
-	route := func(path string, fn func(http.ResponseWriter, *http.Request, url.Values) error, methods ...string) {
-		r.HandleFunc(prefix+path, h.serve(fn)).Methods(methods...)
+	prefix := strings.TrimSuffix(notes.BaseURL.EscapedPath(), "/") + "/notes"
+	r := http.NewServeMux()
+	route := func(method, path string, fn func(http.ResponseWriter, *http.Request, url.Values) error) {
+		serve := h.serve(fn)
+		if strings.Contains(path, "{id}") {
+			serve = withID(serve)
+		}
+		r.HandleFunc(method+" "+prefix+path, serve)
 	}
-	r.HandleFunc(prefix, h.App).Methods(http.MethodGet, http.MethodHead)
-	route("", h.saveNote, http.MethodPost)
-	route("/notebooks", h.listNotebooks, http.MethodGet, http.MethodHead)
-	route("/notebooks", h.saveNotebook, http.MethodPost)
-	route("/notebooks/{id:[0-9]+}", h.listNotes, http.MethodGet, http.MethodHead)
-	route("/notebooks/{id:[0-9]+}", h.deleteNotebook, http.MethodDelete)
-	route("/reorder", h.reorder, http.MethodPost)
-	route("/move", h.moveNotes, http.MethodPost)
-	route("/delete", h.deleteNotes, http.MethodPost)
-	route("/{id:[0-9]+}", h.getNote, http.MethodGet, http.MethodHead)
-	route("/{id:[0-9]+}", h.deleteNote, http.MethodDelete)
-	route("/{id:[0-9]+}/versions", h.versions, http.MethodGet, http.MethodHead)
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		micropub.WriteError(w, notFound("there is nothing at %s", r.URL.Path))
+	r.HandleFunc(http.MethodGet+" "+prefix, h.App)
+	route(http.MethodPost, "", h.saveNote)
+	route(http.MethodGet, "/notebooks", h.listNotebooks)
+	route(http.MethodPost, "/notebooks", h.saveNotebook)
+	route(http.MethodGet, "/notebooks/{id}", h.listNotes)
+	route(http.MethodDelete, "/notebooks/{id}", h.deleteNotebook)
+	route(http.MethodPost, "/reorder", h.reorder)
+	route(http.MethodPost, "/move", h.moveNotes)
+	route(http.MethodPost, "/delete", h.deleteNotes)
+	route(http.MethodGet, "/{id}", h.getNote)
+	route(http.MethodDelete, "/{id}", h.deleteNote)
+	// /{id}/versions as a wildcard: a literal beside /notebooks/{id} would be ambiguous at
+	// /notebooks/versions, which ServeMux refuses.
+	route(http.MethodGet, "/{id}/{part}", func(w http.ResponseWriter, r *http.Request, v url.Values) error {
+		if r.PathValue("part") != "versions" {
+			return notFound("there is nothing at %s", r.URL.Path)
+		}
+		return h.versions(w, r, v)
 	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		micropub.WriteError(w, &micropub.Error{Status: http.StatusMethodNotAllowed, Code: micropub.CodeInvalidRequest,
-			Description: r.Method + " is not supported at " + r.URL.Path})
-	})
+	// What no route above takes: a JSON 405 naming the methods the path takes, or a 404.
+	unrouted := func(w http.ResponseWriter, req *http.Request) {
+		if allow := routedMethods(r, req, prefix); allow != "" {
+			w.Header().Set("Allow", allow)
+			micropub.WriteError(w, &micropub.Error{Status: http.StatusMethodNotAllowed, Code: micropub.CodeInvalidRequest,
+				Description: req.Method + " is not supported at " + req.URL.Path})
+			return
+		}
+		micropub.WriteError(w, notFound("there is nothing at %s", req.URL.Path))
+	}
+	r.HandleFunc(prefix, unrouted)
+	r.HandleFunc(prefix+"/", unrouted)
 	h.router = r
 	return h, nil
 }
@@ -174,8 +188,47 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, fn func(http
 func (h *Handler) url(path string) string { return h.Notes.BaseURL.String() + path }
 
 func pathID(r *http.Request) int64 {
-	id, _ := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	return id
+}
+
+// withID answers 404 for a path whose {id} is not a number, as no note or notebook has it.
+func withID(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if id := r.PathValue("id"); id == "" || strings.Trim(id, "0123456789") != "" {
+			micropub.WriteError(w, notFound("there is nothing at %s", r.URL.Path))
+			return
+		}
+		next(w, r)
+	}
+}
+
+// idsAreNumbers reports whether the segments of path where pattern ("METHOD /path") has
+// {id} are numbers, as withID requires.
+func idsAreNumbers(pattern, path string) bool {
+	_, route, _ := strings.Cut(pattern, " ")
+	want, got := strings.Split(route, "/"), strings.Split(path, "/")
+	for i, seg := range want {
+		if seg == "{id}" && (i >= len(got) || got[i] == "" || strings.Trim(got[i], "0123456789") != "") {
+			return false
+		}
+	}
+	return true
+}
+
+// routedMethods lists the methods router takes at req's path other than through the
+// catch-alls at prefix ("" when none).
+func routedMethods(router *http.ServeMux, req *http.Request, prefix string) string {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := *req
+		probe.Method = m
+		_, pattern := router.Handler(&probe)
+		if pattern != "" && pattern != prefix && pattern != prefix+"/" && idsAreNumbers(pattern, req.URL.EscapedPath()) {
+			allowed = append(allowed, m)
+		}
+	}
+	return strings.Join(allowed, ", ")
 }
 
 func success(w http.ResponseWriter) {

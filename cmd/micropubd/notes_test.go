@@ -591,3 +591,34 @@ func mustStatus(t *testing.T, resp *http.Response, body []byte, status int) []by
 	}
 	return body
 }
+
+// The notes API answers paths it does not route in JSON: 404 for what is not there (an id that
+// is not a number among them), 405 with the methods a routed path takes.
+func TestNotesRoutes_UnroutedAnswersInJSON(t *testing.T) {
+	srv := newTestServer(t)
+	token := srv.mint("notes")
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{http.MethodGet, "notes/notebooks", http.StatusOK, ""},
+		{http.MethodGet, "notes/abc", http.StatusNotFound, ""},
+		{http.MethodGet, "notes/1/other", http.StatusNotFound, ""},
+		{http.MethodDelete, "notes/reorder", http.StatusNotFound, ""},
+		{http.MethodGet, "notes/no/such/path", http.StatusNotFound, ""},
+		{http.MethodPut, "notes/notebooks", http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+		{http.MethodPut, "notes/5", http.StatusMethodNotAllowed, "GET, HEAD, DELETE"},
+		{http.MethodPatch, "notes", http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, srv.base+tt.path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, body := srv.do(req)
+		if resp.StatusCode != tt.status || resp.Header.Get("Allow") != tt.allow ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("%s /%s: %d %q Allow %q, want %d JSON Allow %q: %s", tt.method, tt.path, resp.StatusCode,
+				resp.Header.Get("Content-Type"), resp.Header.Get("Allow"), tt.status, tt.allow, body)
+		}
+	}
+}
