@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
@@ -181,12 +183,27 @@ func (l *clientCap) Accept() (net.Conn, error) {
 	}
 }
 
-// refuseConn answers a connection over the cap with a 429, briefly, and closes it.
+// refuseConn answers a connection over the cap with a 429, briefly, and closes it. It reads
+// the request's head first: an answer sent before the request is one the client has not asked
+// for yet, and HTTP clients drop it (Go's logs "Unsolicited response received on idle HTTP
+// channel" and fails the request). After answering it stops writing and reads what the client
+// still sends (a body), so that closing does not reset the connection before the answer is read.
 func refuseConn(c net.Conn, max int) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(time.Second))
+	head := bufio.NewReaderSize(c, 4096)
+	for {
+		line, err := head.ReadSlice('\n')
+		if err != nil || len(bytes.TrimSpace(line)) == 0 {
+			break // the blank line after the headers, or a head too long, too slow or cut off
+		}
+	}
 	body := fmt.Sprintf(`{"error":"too_many_connections","error_description":"this address holds %d connections to the server already, the most it may; close some and try again"}`+"\n", max)
 	fmt.Fprintf(c, "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.CloseWrite()
+		io.Copy(io.Discard, io.LimitReader(head, 1<<20)) // until the client closes, or the deadline
+	}
 }
 
 type cappedConn struct {

@@ -338,6 +338,22 @@ func TestServe_ConnectionsPerClientAreCapped(t *testing.T) {
 		held = append(held, c)
 	}
 	time.Sleep(100 * time.Millisecond)
+	// The 429 answers the request, so it comes after it: one sent before would be dropped by
+	// HTTP clients as unsolicited (a flaky failure of this test once).
+	over, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	over.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if n, _ := over.Read(make([]byte, 1)); n > 0 {
+		t.Error("the 429 came before the request was sent")
+	}
+	io.WriteString(over, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	over.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if answer, _ := io.ReadAll(over); !strings.HasPrefix(string(answer), "HTTP/1.1 429") {
+		t.Errorf("over the cap, the request got %q", answer)
+	}
+	over.Close()
 	resp, err := http.Get(base)
 	if err != nil {
 		t.Fatal(err)
