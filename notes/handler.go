@@ -195,7 +195,7 @@ func pathID(r *http.Request) int64 {
 // withID answers 404 for a path whose {id} is not a number, as no note or notebook has it.
 func withID(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if id := r.PathValue("id"); id == "" || strings.Trim(id, "0123456789") != "" {
+		if !isID(r.PathValue("id")) {
 			micropub.WriteError(w, notFound("there is nothing at %s", r.URL.Path))
 			return
 		}
@@ -203,13 +203,16 @@ func withID(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// isID reports whether s can be a note's or notebook's id: digits only.
+func isID(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
+
 // idsAreNumbers reports whether the segments of path where pattern ("METHOD /path") has
 // {id} are numbers, as withID requires.
 func idsAreNumbers(pattern, path string) bool {
 	_, route, _ := strings.Cut(pattern, " ")
 	want, got := strings.Split(route, "/"), strings.Split(path, "/")
 	for i, seg := range want {
-		if seg == "{id}" && (i >= len(got) || got[i] == "" || strings.Trim(got[i], "0123456789") != "") {
+		if seg == "{id}" && (i >= len(got) || !isID(got[i])) {
 			return false
 		}
 	}
