@@ -85,75 +85,38 @@ func TestCrash_AcknowledgedWritesSurviveSIGKILL(t *testing.T) {
 	data := t.TempDir()
 	d := newDaemon(t, bin, data)
 	d.start()
+	survived := interruptRounds(t, d, 5, func() {
+		d.kill() // mid-flight: requests fail, some after their commit, some before
+	}, nil)
+	t.Logf("5 rounds: %s survived every SIGKILL", survived)
+	d.stop()
+	integrity(t, data)
+}
+
+// interruptRounds runs rounds of the crash tests: the workload (writeLoad) against the
+// running server d, for a random 0.3 to 1 s, then interrupt (which must leave the server
+// gone), then restore (if any: before the restart), then the server started again and every
+// write it acknowledged, in this round or before, checked. It returns what survived, in words.
+func interruptRounds(t *testing.T, d *daemon, rounds int, interrupt, restore func()) string {
+	t.Helper()
 	token := d.mint("create update media")
 	l := &ledger{posts: map[string][]string{}, files: map[string]string{}}
 	var seq sync.Mutex
 	n := uint64(0)
 	next := func() uint64 { seq.Lock(); defer seq.Unlock(); n++; return n }
-
-	const rounds = 5
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 12))
 	for round := range rounds {
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
-		for w := range 6 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r := rand.New(rand.NewPCG(uint64(round), uint64(w)))
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					id := next()
-					// Three workers create, two upload, one updates (alone, so that the order of
-					// its answers is the order of its commits).
-					switch op := []int{0, 1, 2, 0, 2, 0}[w]; {
-					case op == 0: // create
-						content := fmt.Sprintf("post %d", id)
-						status, loc, _, err := request(t, http.MethodPost, d.base+"micropub", "application/x-www-form-urlencoded", token,
-							[]byte("h=entry&category=crash&content="+url.QueryEscape(content)))
-						if err == nil && status == http.StatusCreated {
-							l.created(loc, content)
-						}
-					case op == 1: // update one of the acknowledged posts
-						target := l.somePost(r)
-						if target == "" {
-							time.Sleep(5 * time.Millisecond)
-							continue
-						}
-						content := fmt.Sprintf("updated %d", id)
-						body, _ := json.Marshal(map[string]any{"action": "update", "url": target, "replace": map[string]any{"content": []string{content}}})
-						l.updating(target, content, false)
-						status, _, _, err := request(t, http.MethodPost, d.base+"micropub", "application/json", token, body)
-						if err == nil && status == http.StatusNoContent {
-							l.updating(target, content, true)
-						}
-					default: // upload
-						img := uniquePNG(t, id)
-						var buf bytes.Buffer
-						mw := multipart.NewWriter(&buf)
-						part, _ := mw.CreateFormFile("file", "p.png")
-						part.Write(img)
-						mw.Close()
-						status, loc, _, err := request(t, http.MethodPost, d.base+"micropub/media", mw.FormDataContentType(), token, buf.Bytes())
-						if err == nil && status == http.StatusCreated {
-							sum := sha256.Sum256(img)
-							l.mu.Lock()
-							l.files[loc] = hex.EncodeToString(sum[:])
-							l.mu.Unlock()
-						}
-					}
-				}
-			}()
-		}
-		time.Sleep(time.Duration(200+rng.IntN(600)) * time.Millisecond)
-		d.kill() // mid-flight: requests fail, some after their commit, some before
+		writeLoad(t, d, token, l, next, round, stop, &wg)
+		time.Sleep(time.Duration(300+rng.IntN(700)) * time.Millisecond)
+		interrupt()
 		close(stop)
 		wg.Wait()
-		integrity(t, data)
+		if restore != nil {
+			restore()
+		}
+		integrity(t, d.data)
 		d.start()
 		checkSurvivors(t, d, token, l)
 		if t.Failed() {
@@ -161,10 +124,67 @@ func TestCrash_AcknowledgedWritesSurviveSIGKILL(t *testing.T) {
 		}
 	}
 	l.mu.Lock()
-	t.Logf("%d rounds: %d acknowledged posts and %d files survived every SIGKILL", rounds, len(l.posts), len(l.files))
-	l.mu.Unlock()
-	d.stop()
-	integrity(t, data)
+	defer l.mu.Unlock()
+	return fmt.Sprintf("%d acknowledged posts and %d files", len(l.posts), len(l.files))
+}
+
+// writeLoad runs the crash tests' workload against d until stop is closed: six workers,
+// three creating posts, two uploading files and one updating acknowledged posts, each noting
+// in l what the server acknowledged. wg is done when they have all returned.
+func writeLoad(t *testing.T, d *daemon, token string, l *ledger, next func() uint64, round int, stop chan struct{}, wg *sync.WaitGroup) {
+	for w := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(round), uint64(w)))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := next()
+				// Three workers create, two upload, one updates (alone, so that the order of
+				// its answers is the order of its commits).
+				switch op := []int{0, 1, 2, 0, 2, 0}[w]; {
+				case op == 0: // create
+					content := fmt.Sprintf("post %d", id)
+					status, loc, _, err := request(t, http.MethodPost, d.base+"micropub", "application/x-www-form-urlencoded", token,
+						[]byte("h=entry&category=crash&content="+url.QueryEscape(content)))
+					if err == nil && status == http.StatusCreated {
+						l.created(loc, content)
+					}
+				case op == 1: // update one of the acknowledged posts
+					target := l.somePost(r)
+					if target == "" {
+						time.Sleep(5 * time.Millisecond)
+						continue
+					}
+					content := fmt.Sprintf("updated %d", id)
+					body, _ := json.Marshal(map[string]any{"action": "update", "url": target, "replace": map[string]any{"content": []string{content}}})
+					l.updating(target, content, false)
+					status, _, _, err := request(t, http.MethodPost, d.base+"micropub", "application/json", token, body)
+					if err == nil && status == http.StatusNoContent {
+						l.updating(target, content, true)
+					}
+				default: // upload
+					img := uniquePNG(t, id)
+					var buf bytes.Buffer
+					mw := multipart.NewWriter(&buf)
+					part, _ := mw.CreateFormFile("file", "p.png")
+					part.Write(img)
+					mw.Close()
+					status, loc, _, err := request(t, http.MethodPost, d.base+"micropub/media", mw.FormDataContentType(), token, buf.Bytes())
+					if err == nil && status == http.StatusCreated {
+						sum := sha256.Sum256(img)
+						l.mu.Lock()
+						l.files[loc] = hex.EncodeToString(sum[:])
+						l.mu.Unlock()
+					}
+				}
+			}
+		}()
+	}
 }
 
 // checkSurvivors checks every acknowledged post and file, and that the server swept what the
