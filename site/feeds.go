@@ -66,9 +66,9 @@ func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request, tag, name st
 	}
 	var posts []*micropubd.Post
 	if tag == "" {
-		posts, err = h.posts.ListFeed(ctx, h.cfg.FeedSize, 0)
+		posts, err = h.posts.ListFeed(ctx, nil, h.cfg.FeedSize, 0)
 	} else {
-		posts, err = h.posts.ListTagged(ctx, tag, h.cfg.FeedSize, 0)
+		posts, err = h.posts.ListTagged(ctx, tag, nil, h.cfg.FeedSize, 0)
 	}
 	if err != nil {
 		h.serverError(w, r, err)

@@ -48,8 +48,9 @@ type Config struct {
 // webmentions they received and sent.
 type Posts interface {
 	PostByPath(ctx context.Context, path string) (*micropubd.Post, error)
-	ListFeed(ctx context.Context, limit, offset int) ([]*micropubd.Post, error)
-	ListTagged(ctx context.Context, category string, limit, offset int) ([]*micropubd.Post, error)
+	// ListFeed and ListTagged list newest first, older than after if it is set.
+	ListFeed(ctx context.Context, after *micropubd.Cursor, limit, offset int) ([]*micropubd.Post, error)
+	ListTagged(ctx context.Context, category string, after *micropubd.Cursor, limit, offset int) ([]*micropubd.Post, error)
 	ListedPosts(ctx context.Context, limit int, fn func(path string, published, updated time.Time) error) error
 	SiteChanged(ctx context.Context) (time.Time, error)
 	// PostsByPaths and MediaByNames find many in one query: a page looks up what its posts
@@ -81,6 +82,7 @@ type Handler struct {
 	pages    *templates.Pages
 	content  *contentRenderer
 	cache    pageCache
+	anchors  pageAnchors
 }
 
 // siteView is what every page knows of the site.
@@ -195,7 +197,9 @@ func (h *Handler) Home(w http.ResponseWriter, r *http.Request) {
 		h.NotFound(w, r)
 		return
 	}
-	posts, err := h.posts.ListFeed(r.Context(), h.cfg.PageSize+1, (n-1)*h.cfg.PageSize)
+	posts, err := h.listPage("", n, func(after *micropubd.Cursor, offset int) ([]*micropubd.Post, error) {
+		return h.posts.ListFeed(r.Context(), after, h.cfg.PageSize+1, offset)
+	})
 	if err != nil {
 		h.serverError(w, r, err)
 		return

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/micropubd/micropubd"
 )
 
 // tagsPath is where tag pages live under the base URL: tags/NAME, tags/NAME/feed.xml, ...
@@ -36,7 +38,9 @@ func (h *Handler) Tag(w http.ResponseWriter, r *http.Request) {
 		h.NotFound(w, r)
 		return
 	}
-	posts, err := h.posts.ListTagged(r.Context(), tag, h.cfg.PageSize+1, (n-1)*h.cfg.PageSize)
+	posts, err := h.listPage(tag, n, func(after *micropubd.Cursor, offset int) ([]*micropubd.Post, error) {
+		return h.posts.ListTagged(r.Context(), tag, after, h.cfg.PageSize+1, offset)
+	})
 	if err != nil {
 		h.serverError(w, r, err)
 		return

@@ -234,7 +234,7 @@ func TestMigration_CategoriesBecomeOneTreeKeepingTheirRows(t *testing.T) {
 	if rows != 2 || listed != 1 || indexes != 0 {
 		t.Errorf("after 007: %d rows, %d listed, %d old index; want 2, 1, 0", rows, listed, indexes)
 	}
-	tagged, err := db.ListTagged(ctx, "c", 10, 0)
+	tagged, err := db.ListTagged(ctx, "c", nil, 10, 0)
 	if err != nil || len(tagged) != 1 || tagged[0].ID != public.ID {
 		t.Errorf("tag page after 007: %v %v, want the public post only", tagged, err)
 	}

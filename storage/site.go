@@ -10,18 +10,31 @@ import (
 )
 
 // ListFeed returns the public, published posts newest first, from the feed's own index
-// (posts_feed): the homepage and the feeds cost the same in any archive.
-func (db *DB) ListFeed(ctx context.Context, limit, offset int) ([]*micropubd.Post, error) {
+// (posts_feed): the homepage and the feeds cost the same in any archive. With after, only
+// those older than it, found by a seek in the index rather than by skipping (OFFSET).
+func (db *DB) ListFeed(ctx context.Context, after *micropubd.Cursor, limit, offset int) ([]*micropubd.Post, error) {
+	if after != nil {
+		return db.listPosts(ctx, listFeedAfter, limit, offset, after.Published.UnixNano(), after.ID)
+	}
 	return db.listPosts(ctx, listFeed, limit, offset)
 }
 
-const listFeed = `SELECT ` + postColumns + ` FROM posts p INDEXED BY posts_feed
-	WHERE p.deleted_at IS NULL AND p.status = 'published' AND p.visibility = 'public'
-	ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?`
+const (
+	listFeedFrom = `SELECT ` + postColumns + ` FROM posts p INDEXED BY posts_feed
+	WHERE p.deleted_at IS NULL AND p.status = 'published' AND p.visibility = 'public'`
+	listFeedOrder = ` ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?`
+	listFeed      = listFeedFrom + listFeedOrder
+	// A row-value comparison, which the planner turns into a seek in the index.
+	listFeedAfter = listFeedFrom + ` AND (p.published_at, p.id) < (?, ?)` + listFeedOrder
+)
 
 // ListTagged returns the public, published posts of a category, newest first, from the
-// category's listed rows in post_categories, so a tag page costs the same in any archive.
-func (db *DB) ListTagged(ctx context.Context, category string, limit, offset int) ([]*micropubd.Post, error) {
+// category's listed rows in post_categories, so a tag page costs the same in any archive;
+// with after, only those older than it, as ListFeed.
+func (db *DB) ListTagged(ctx context.Context, category string, after *micropubd.Cursor, limit, offset int) ([]*micropubd.Post, error) {
+	if after != nil {
+		return db.listPosts(ctx, listTaggedAfter, limit, offset, category, after.Published.UnixNano(), after.ID)
+	}
 	return db.listPosts(ctx, listTagged, limit, offset, category)
 }
 
@@ -37,9 +50,13 @@ func (db *DB) listPosts(ctx context.Context, query string, limit, offset int, ar
 	return posts, nil
 }
 
-const listTagged = `SELECT ` + postColumns + ` FROM post_categories c JOIN posts p ON p.id = c.post_id
-	WHERE c.category = ? AND c.listed = 1
-	ORDER BY c.published_at DESC, c.post_id DESC LIMIT ? OFFSET ?`
+const (
+	listTaggedFrom = `SELECT ` + postColumns + ` FROM post_categories c JOIN posts p ON p.id = c.post_id
+	WHERE c.category = ? AND c.listed = 1`
+	listTaggedOrder = ` ORDER BY c.published_at DESC, c.post_id DESC LIMIT ? OFFSET ?`
+	listTagged      = listTaggedFrom + listTaggedOrder
+	listTaggedAfter = listTaggedFrom + ` AND (c.published_at, c.post_id) < (?, ?)` + listTaggedOrder
+)
 
 // SiteChanged returns when a post, an upload or a setting was last written: what the site's
 // pages and feeds show cannot have changed since.

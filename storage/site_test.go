@@ -21,7 +21,9 @@ func TestQueryPlans_FeedsAndTagsReadAnIndex(t *testing.T) {
 		want        string
 	}{
 		{"feed", listFeed, []any{20, 0}, "posts_feed"},
+		{"feed after a cursor", listFeedAfter, []any{1, 2, 20, 0}, "USING INDEX posts_feed (published_at<?)"},
 		{"tag page", listTagged, []any{"go", 20, 0}, "USING PRIMARY KEY (category=? AND listed=?)"},
+		{"tag page after a cursor", listTaggedAfter, []any{"go", 1, 2, 20, 0}, "USING PRIMARY KEY (category=? AND listed=? AND (published_at,post_id)<(?,?))"},
 		{"sitemap", listedPosts, []any{50000}, "posts_feed"},
 	}
 	for _, tt := range tests {
@@ -46,6 +48,83 @@ func TestQueryPlans_FeedsAndTagsReadAnIndex(t *testing.T) {
 	}
 }
 
+// TestListFeedAndTagged_AfterACursorIsTheNextOffset walks the feed and a tag page by cursor,
+// from the last post of each page, and checks each page is the one OFFSET gives, in an
+// archive where several posts share a publication time (the post id breaks the tie), some
+// are not listed and one is deleted.
+func TestListFeedAndTagged_AfterACursorIsTheNextOffset(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	ctx := context.Background()
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 23 {
+		p := &micropubd.Post{Path: fmt.Sprintf("2026/01/p%d", i), Type: "entry", PostType: "note", Status: "published",
+			Visibility: "public", Properties: micropubd.Properties{"category": []any{"go"}},
+			Published: base.Add(time.Duration(i/3) * time.Hour)} // three posts an hour
+		switch i % 7 {
+		case 3:
+			p.Visibility = "unlisted"
+		case 5:
+			p.Status = "draft"
+		}
+		if i == 13 {
+			p.Deleted = base
+		}
+		if err := db.CreatePost(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listings := []struct {
+		name string
+		list func(after *micropubd.Cursor, limit, offset int) ([]*micropubd.Post, error)
+	}{
+		{"feed", func(after *micropubd.Cursor, limit, offset int) ([]*micropubd.Post, error) {
+			return db.ListFeed(ctx, after, limit, offset)
+		}},
+		{"tag", func(after *micropubd.Cursor, limit, offset int) ([]*micropubd.Post, error) {
+			return db.ListTagged(ctx, "go", after, limit, offset)
+		}},
+	}
+	paths := func(posts []*micropubd.Post) string {
+		var out []string
+		for _, p := range posts {
+			out = append(out, p.Path)
+		}
+		return strings.Join(out, " ")
+	}
+	for _, l := range listings {
+		t.Run(l.name, func(t *testing.T) {
+			all, err := l.list(nil, -1, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all) != 16 {
+				t.Fatalf("%d posts listed, want 16: %s", len(all), paths(all))
+			}
+			for size := 1; size <= 4; size++ {
+				var after *micropubd.Cursor
+				for page := 0; page*size < len(all); page++ {
+					byOffset, err := l.list(nil, size, page*size)
+					if err != nil {
+						t.Fatal(err)
+					}
+					byCursor, err := l.list(after, size, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got, want := paths(byCursor), paths(byOffset); got != want {
+						t.Fatalf("page %d of %d: after the cursor %s, want %s", page+1, size, got, want)
+					}
+					last := byCursor[len(byCursor)-1]
+					after = &micropubd.Cursor{Published: last.Published, ID: last.ID}
+				}
+				if rest, err := l.list(after, size, 0); err != nil || len(rest) != 0 {
+					t.Errorf("after the last post: %s %v, want nothing", paths(rest), err)
+				}
+			}
+		})
+	}
+}
+
 func TestListTagged_FollowsPostChanges(t *testing.T) {
 	db := openTest(t, t.TempDir())
 	ctx := context.Background()
@@ -63,7 +142,7 @@ func TestListTagged_FollowsPostChanges(t *testing.T) {
 	}
 	mk(4, "other")
 	paths := func() []string {
-		posts, err := db.ListTagged(ctx, "go", 10, 0)
+		posts, err := db.ListTagged(ctx, "go", nil, 10, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -128,9 +128,9 @@ func (c *countingPosts) MediaByNames(ctx context.Context, names []string) (map[s
 	return c.DB.MediaByNames(ctx, names)
 }
 
-func (c *countingPosts) ListFeed(ctx context.Context, limit, offset int) ([]*micropubd.Post, error) {
+func (c *countingPosts) ListFeed(ctx context.Context, after *micropubd.Cursor, limit, offset int) ([]*micropubd.Post, error) {
 	c.reads.Add(1)
-	return c.DB.ListFeed(ctx, limit, offset)
+	return c.DB.ListFeed(ctx, after, limit, offset)
 }
 
 func (c *countingPosts) MediaVariantsOf(ctx context.Context, ids []int64) (map[int64][]*micropubd.Media, error) {

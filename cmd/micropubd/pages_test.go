@@ -2,17 +2,24 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/micropubd/micropubd"
+	"github.com/micropubd/micropubd/site"
+	"github.com/micropubd/micropubd/storage"
 	"golang.org/x/net/html"
 	"willnorris.com/go/microformats"
 )
@@ -421,5 +428,110 @@ func TestPages_ContextShowsTheCitedTitleAndSite(t *testing.T) {
 		if !strings.Contains(string(page), tt.want) {
 			t.Errorf("%s lacks %s", tt.url, tt.want)
 		}
+	}
+}
+
+// listingCalls records how the site reads its listings: after a cursor or past an offset.
+type listingCalls struct {
+	*storage.DB
+	mu    sync.Mutex
+	calls []string
+}
+
+func (l *listingCalls) note(after *micropubd.Cursor, offset int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if after != nil {
+		l.calls = append(l.calls, "cursor")
+	} else {
+		l.calls = append(l.calls, "offset "+strconv.Itoa(offset))
+	}
+}
+
+func (l *listingCalls) last() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.calls[len(l.calls)-1]
+}
+
+func (l *listingCalls) ListFeed(ctx context.Context, after *micropubd.Cursor, limit, offset int) ([]*micropubd.Post, error) {
+	l.note(after, offset)
+	return l.DB.ListFeed(ctx, after, limit, offset)
+}
+
+func (l *listingCalls) ListTagged(ctx context.Context, tag string, after *micropubd.Cursor, limit, offset int) ([]*micropubd.Post, error) {
+	l.note(after, offset)
+	return l.DB.ListTagged(ctx, tag, after, limit, offset)
+}
+
+// TestPages_OlderPagesSeekFromThePageBefore walks the homepage and a tag page by "Older posts"
+// and checks that each page after the first is read by a seek from where the page before
+// ended, not by skipping the posts before it, and is the same page a fresh server reads by
+// offset; and that after a write the pages are read by offset again, shifted by the new post.
+func TestPages_OlderPagesSeekFromThePageBefore(t *testing.T) {
+	srv := newTestServer(t)
+	for i := 1; i <= 45; i++ {
+		srv.create(fmt.Sprintf("content=go+%d&category=go&published=2026-01-01T00:%02d:00Z", i%40, i%40)) // some share a time
+	}
+	base, _ := url.Parse(srv.base)
+	newSite := func() (*site.Handler, *listingCalls) {
+		rec := &listingCalls{DB: srv.db}
+		h, err := site.New(site.Config{URL: base, Name: "Owner"}, rec, func(*http.Request) bool { return false }, nil, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h, rec
+	}
+	read := func(h *site.Handler, page string) []string {
+		t.Helper()
+		w := httptest.NewRecorder()
+		serve := h.Home
+		if strings.Contains(page, "/tags/") {
+			serve = h.Tag
+		}
+		serve(w, httptest.NewRequest(http.MethodGet, page, nil))
+		if w.Code != http.StatusOK {
+			t.Fatalf("GET %s = %d", page, w.Code)
+		}
+		urls, _, _ := hfeedEntries(t, w.Body.Bytes(), page)
+		return urls
+	}
+	for name, first := range map[string]string{"homepage": srv.base, "tag page": srv.base + "tags/go"} {
+		t.Run(name, func(t *testing.T) {
+			walked, calls := newSite()
+			pages := map[int][]string{}
+			for n := 1; n <= 3; n++ {
+				page := first
+				if n > 1 {
+					page += "?page=" + strconv.Itoa(n)
+				}
+				pages[n] = read(walked, page)
+				want := "cursor"
+				if n == 1 {
+					want = "offset 0"
+				}
+				if got := calls.last(); got != want {
+					t.Errorf("page %d read by %s, want %s", n, got, want)
+				}
+				fresh, freshCalls := newSite()
+				if got := read(fresh, page); !cmp.Equal(got, pages[n]) {
+					t.Errorf("page %d walked to differs from page %d read by offset:\n%s", n, n, cmp.Diff(got, pages[n]))
+				}
+				if got, want := freshCalls.last(), "offset "+strconv.Itoa((n-1)*20); got != want {
+					t.Errorf("page %d on a fresh server read by %s, want %s", n, got, want)
+				}
+			}
+			if len(pages[1]) != 20 || len(pages[2]) != 20 || len(pages[3]) < 5 {
+				t.Fatalf("pages of %d, %d and %d posts", len(pages[1]), len(pages[2]), len(pages[3]))
+			}
+			newest := srv.create("content=newest&category=go")
+			page2 := read(walked, first+"?page=2")
+			if got := calls.last(); got != "offset 20" {
+				t.Errorf("page 2 after a write read by %s, want offset 20", got)
+			}
+			if want := append(pages[1][19:], pages[2][:19]...); !cmp.Equal(page2, want) {
+				t.Errorf("page 2 after a new post (%s) is not shifted by one:\n%s", newest, cmp.Diff(page2, want))
+			}
+		})
 	}
 }

@@ -33,11 +33,11 @@ func (o onePost) PostByPath(_ context.Context, path string) (*micropubd.Post, er
 	return nil, micropubd.ErrNotFound
 }
 
-func (o onePost) ListFeed(context.Context, int, int) ([]*micropubd.Post, error) {
+func (o onePost) ListFeed(context.Context, *micropubd.Cursor, int, int) ([]*micropubd.Post, error) {
 	return []*micropubd.Post{o.p}, nil
 }
 
-func (o onePost) ListTagged(context.Context, string, int, int) ([]*micropubd.Post, error) {
+func (o onePost) ListTagged(context.Context, string, *micropubd.Cursor, int, int) ([]*micropubd.Post, error) {
 	return []*micropubd.Post{o.p}, nil
 }
 
