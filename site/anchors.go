@@ -11,7 +11,9 @@ import (
 // the archive it was read at. A reader, or a crawler, walking "Older posts" then gets page n
 // by a seek from there, instead of skipping (n-1)·PageSize posts, so that page 5,000 costs
 // what page 2 does. The page URLs stay ?page=N: any write moves the generation and forgets
-// every anchor, so an anchored page is always the page that offset would give.
+// every anchor, so an anchored page is the page that offset gives, but for a write committed
+// while it is read (then that one answer may be off, as a reader paging while the owner
+// posts would see anyway; the next view reads by offset again).
 type pageAnchors struct {
 	mu  sync.Mutex
 	gen uint64
@@ -63,7 +65,8 @@ func (h *Handler) listPage(listing string, n int, list func(after *micropubd.Cur
 	} else {
 		posts, err = list(nil, (n-1)*h.cfg.PageSize)
 	}
-	if err == nil && len(posts) > h.cfg.PageSize {
+	// Anchor the next page only from a read no write overlapped.
+	if err == nil && len(posts) > h.cfg.PageSize && h.posts.Generation() == gen {
 		last := posts[h.cfg.PageSize-1]
 		h.anchors.put(listing, n+1, gen, micropubd.Cursor{Published: last.Published, ID: last.ID})
 	}

@@ -24,7 +24,8 @@ const (
 	WHERE p.deleted_at IS NULL AND p.status = 'published' AND p.visibility = 'public'`
 	listFeedOrder = ` ORDER BY p.published_at DESC, p.id DESC LIMIT ? OFFSET ?`
 	listFeed      = listFeedFrom + listFeedOrder
-	// A row-value comparison, which the planner turns into a seek in the index.
+	// A row-value comparison, which the planner turns into a seek in the index on the time
+	// (the id then filters: posts sharing the cursor's exact time are stepped over).
 	listFeedAfter = listFeedFrom + ` AND (p.published_at, p.id) < (?, ?)` + listFeedOrder
 )
 

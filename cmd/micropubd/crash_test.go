@@ -107,11 +107,15 @@ func interruptRounds(t *testing.T, d *daemon, rounds int, interrupt, restore fun
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 12))
 	for round := range rounds {
 		stop := make(chan struct{})
+		// If interrupt fails the test, the workers still stop (not waited for: the server may
+		// be frozen), so that none goes on writing to a port a later test may be given.
+		stopOnce := sync.OnceFunc(func() { close(stop) })
+		defer stopOnce()
 		var wg sync.WaitGroup
 		writeLoad(t, d, token, l, next, round, stop, &wg)
 		time.Sleep(time.Duration(300+rng.IntN(700)) * time.Millisecond)
 		interrupt()
-		close(stop)
+		stopOnce()
 		wg.Wait()
 		if restore != nil {
 			restore()

@@ -471,7 +471,9 @@ func (l *listingCalls) ListTagged(ctx context.Context, tag string, after *microp
 func TestPages_OlderPagesSeekFromThePageBefore(t *testing.T) {
 	srv := newTestServer(t)
 	for i := 1; i <= 45; i++ {
-		srv.create(fmt.Sprintf("content=go+%d&category=go&published=2026-01-01T00:%02d:00Z", i%40, i%40)) // some share a time
+		// Three posts a minute: the pages end inside a run of equal times (posts 20 and 21 of
+		// the newest first share one, as do 40 and 41), which the post id orders.
+		srv.create(fmt.Sprintf("content=go+%d&category=go&published=2026-01-01T00:%02d:00Z", i, i/3))
 	}
 	base, _ := url.Parse(srv.base)
 	newSite := func() (*site.Handler, *listingCalls) {
@@ -524,7 +526,7 @@ func TestPages_OlderPagesSeekFromThePageBefore(t *testing.T) {
 			if len(pages[1]) != 20 || len(pages[2]) != 20 || len(pages[3]) < 5 {
 				t.Fatalf("pages of %d, %d and %d posts", len(pages[1]), len(pages[2]), len(pages[3]))
 			}
-			newest := srv.create("content=newest&category=go")
+			newest := srv.create("content=newest&category=go&published=2026-01-02T00:00:00Z")
 			page2 := read(walked, first+"?page=2")
 			if got := calls.last(); got != "offset 20" {
 				t.Errorf("page 2 after a write read by %s, want offset 20", got)
