@@ -80,13 +80,19 @@ cat "$work/results"
 echo
 median() { grep "^$1 " "$work/results" | awk -v c="$2" '{print $c}' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# paired NAME: the median, over the rounds, of each run's requests/s over those of the floor run
+# just before it (the ratio of medians beside it can pair a quiet floor run with a busy one).
+paired() {
+	awk -v n="$1" '$1 ~ /^floor/ {f=$2; next} $1==n {print $2/f}' "$work/results" | sort -g |
+		awk '{a[NR]=$1} END {printf "%.2f", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
+}
 printf 'archive: %s posts; wrk -t2 -c32 -d%ss; median of %s rounds, floor and micropubd alternating\n' "$posts" "$secs" "$rounds"
-printf '%-30s %10s %12s %7s %9s %14s %7s\n' "" "floor/s" "micropubd/s" "ratio" "p99 ms" "floor p99 ms" "errors"
+printf '%-30s %10s %12s %7s %7s %9s %14s %7s\n' "" "floor/s" "micropubd/s" "ratio" "paired" "p99 ms" "floor p99 ms" "errors"
 line() { # name floor-name
 	local ours base
 	ours=$(median "$1" 2); base=$(median "$2" 2)
-	printf '%-30s %10s %12s %7s %9s %14s %7s\n' "$3" "$base" "$ours" "$(ratio "$ours" "$base")" "$(median "$1" 3)" \
-		"$(median "$2" 3)" "$(grep "^$1 " "$work/results" | awk '{s+=$4} END {print s}')"
+	printf '%-30s %10s %12s %7s %7s %9s %14s %7s\n' "$3" "$base" "$ours" "$(ratio "$ours" "$base")" "$(paired "$1")" \
+		"$(median "$1" 3)" "$(median "$2" 3)" "$(grep "^$1 " "$work/results" | awk '{s+=$4} END {print s}')"
 }
 line create floor-create "create (form, durable)"
 line permalink floor-get "permalink GET"
