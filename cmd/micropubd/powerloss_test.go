@@ -93,13 +93,14 @@ func allStopped(pid int) bool {
 // loopDisk is an ext4 file system in an image file, mounted through a loop device: a disk
 // whose power a test can cut.
 type loopDisk struct {
-	dir   string   // the test's folder for images and mount points
-	image string   // the image file mounted now
-	dev   string   // its loop device
-	tools []string // mkfs.ext4, mount and umount
-	mnt   string   // where it is mounted
-	boots int
-	cut   string // the copy the last power cut left, which the next boot mounts
+	dir   string // the test's folder for images and mount points
+	image string // the image file mounted now
+	dev   string // its loop device
+	// Where mkfs.ext4, mount and umount are.
+	mkfs, mountCmd, umount string
+	mnt                    string // where it is mounted
+	boots                  int
+	cut                    string // the copy the last power cut left, which the next boot mounts
 }
 
 // newLoopDisk makes and mounts a 96 MB ext4 file system, or skips the test where that cannot
@@ -118,7 +119,7 @@ func newLoopDisk(t *testing.T) *loopDisk {
 		unavailable("not running as root")
 	}
 	disk := &loopDisk{dir: t.TempDir()}
-	for _, tool := range []string{"mkfs.ext4", "mount", "umount"} {
+	for tool, at := range map[string]*string{"mkfs.ext4": &disk.mkfs, "mount": &disk.mountCmd, "umount": &disk.umount} {
 		path, err := exec.LookPath(tool)
 		for _, dir := range []string{"/usr/sbin", "/sbin"} { // not always in a root's PATH
 			if err != nil {
@@ -128,7 +129,7 @@ func newLoopDisk(t *testing.T) *loopDisk {
 		if err != nil {
 			unavailable("%s is not installed", tool)
 		}
-		disk.tools = append(disk.tools, path)
+		*at = path
 	}
 	disk.image = filepath.Join(disk.dir, "disk0.img")
 	if err := os.WriteFile(disk.image, nil, 0o600); err != nil {
@@ -140,7 +141,7 @@ func newLoopDisk(t *testing.T) *loopDisk {
 	// 4 KiB blocks, as on a real disk (mke2fs picks 1 KiB for one this small), and no lazy
 	// initialisation: ext4 would otherwise zero its inode tables in the background, writing to
 	// the disk while a power cut copies it.
-	mkfs := exec.Command(disk.tools[0], "-q", "-F", "-b", "4096", "-E", "lazy_itable_init=0,lazy_journal_init=0", disk.image)
+	mkfs := exec.Command(disk.mkfs, "-q", "-F", "-b", "4096", "-E", "lazy_itable_init=0,lazy_journal_init=0", disk.image)
 	if out, err := mkfs.CombinedOutput(); err != nil {
 		unavailable("mkfs.ext4: %v %s", err, out)
 	}
@@ -167,7 +168,7 @@ func (disk *loopDisk) mount() error {
 	if err := os.Mkdir(disk.mnt, 0o700); err != nil {
 		return err
 	}
-	if out, err := exec.Command(disk.tools[1], "-t", "ext4", "-o", "loop,commit=600,noauto_da_alloc", disk.image, disk.mnt).CombinedOutput(); err != nil {
+	if out, err := exec.Command(disk.mountCmd, "-t", "ext4", "-o", "loop,commit=600,noauto_da_alloc", disk.image, disk.mnt).CombinedOutput(); err != nil {
 		return fmt.Errorf("mount: %v %s", err, out)
 	}
 	mounts, err := os.ReadFile("/proc/self/mounts")
@@ -180,7 +181,7 @@ func (disk *loopDisk) mount() error {
 		}
 	}
 	if !strings.HasPrefix(disk.dev, "/dev/loop") {
-		exec.Command(disk.tools[2], disk.mnt).Run()
+		exec.Command(disk.umount, disk.mnt).Run()
 		return fmt.Errorf("%s is not mounted from a loop device (%q)", disk.mnt, disk.dev)
 	}
 	return nil
@@ -192,10 +193,10 @@ func (disk *loopDisk) unmount(t *testing.T) {
 	if disk.dev == "" {
 		return
 	}
-	if out, err := exec.Command(disk.tools[2], disk.mnt).CombinedOutput(); err != nil {
+	if out, err := exec.Command(disk.umount, disk.mnt).CombinedOutput(); err != nil {
 		// Busy (a server that failed to stop): detached once no longer used.
 		t.Logf("umount %s: %v %s", disk.mnt, err, out)
-		exec.Command(disk.tools[2], "-l", disk.mnt).Run()
+		exec.Command(disk.umount, "-l", disk.mnt).Run()
 	}
 	disk.dev = ""
 }
