@@ -125,7 +125,7 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 // txExec runs a write inside tx, through its statement prepared at Open if it is a hot one.
 func (db *DB) txExec(ctx context.Context, tx *txConn, query string, args ...any) (sql.Result, error) {
 	if s, ok := db.writes[query]; ok {
-		return tx.StmtContext(ctx, s).ExecContext(context.WithoutCancel(ctx), args...)
+		return tx.StmtContext(ctx, s).ExecContext(uncancelled(ctx), args...)
 	}
 	return tx.ExecContext(ctx, query, args...)
 }
@@ -185,6 +185,10 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		"_busy_timeout": {"10000"},
 		"_foreign_keys": {"on"},
 		"_synchronous":  {"NORMAL"},
+		// database/sql hands a connection to one goroutine at a time, so SQLite's own lock
+		// around every call on it (taken and released dozens of times a create) guards
+		// nothing: multi-thread mode, not serialized.
+		"_mutex": {"no"},
 	}
 	// Durability: the write connection runs with synchronous=NORMAL, and the committer fsyncs
 	// the write-ahead log itself after each commit, before it answers the writes the commit
