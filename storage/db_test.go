@@ -3,9 +3,11 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -247,7 +249,14 @@ func TestMigration_CategoriesBecomeOneTreeKeepingTheirRows(t *testing.T) {
 	}
 }
 
+// Migrations 006 and 008 rebuild the posts table, which webmentions and notes refer to.
 func TestMigration_RebuildingPostsKeepsWhatRefersToThem(t *testing.T) {
+	for _, version := range []int{6, 8} {
+		t.Run(fmt.Sprint(version), func(t *testing.T) { rebuildPostsAgain(t, version) })
+	}
+}
+
+func rebuildPostsAgain(t *testing.T, version int) {
 	dir := t.TempDir()
 	db := openTest(t, dir)
 	ctx := context.Background()
@@ -269,7 +278,7 @@ func TestMigration_RebuildingPostsKeepsWhatRefersToThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Run the rebuild again over the filled database.
-	if _, err := db.write.Exec(`DELETE FROM schema_migrations WHERE version = 6`); err != nil {
+	if _, err := db.write.Exec(`DELETE FROM schema_migrations WHERE version = ?`, version); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -284,5 +293,50 @@ func TestMigration_RebuildingPostsKeepsWhatRefersToThem(t *testing.T) {
 	}
 	if got, err := db.PostByPath(ctx, "2026/01/a"); err != nil || got.ID != p.ID {
 		t.Errorf("the post after the rebuild: %v, %v", got, err)
+	}
+}
+
+// Migration 008 writes the visibility check as comparisons: it holds as before, and an insert
+// of a post builds no temporary index for it (an IN list of three values would).
+func TestPosts_VisibilityCheckHoldsWithoutATemporaryIndex(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	for _, v := range []string{"public", "unlisted", "private"} {
+		if _, err := db.write.Exec(`INSERT INTO posts (path, type, post_type, status, visibility, properties,
+			published_at, created_at) VALUES (?, 'entry', 'note', 'published', ?, '{}', 1, 1)`, "2026/01/"+v, v); err != nil {
+			t.Errorf("visibility %s: %v", v, err)
+		}
+	}
+	for _, v := range []string{"hidden", "Public", ""} {
+		if _, err := db.write.Exec(`INSERT INTO posts (path, type, post_type, status, visibility, properties,
+			published_at, created_at) VALUES ('2026/01/x', 'entry', 'note', 'published', ?, '{}', 1, 1)`, v); err == nil {
+			t.Errorf("visibility %q was stored", v)
+		}
+	}
+	rows, err := db.write.Query(`EXPLAIN `+insertPost, make([]any, strings.Count(insertPost, "?"))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var addr int
+		var op string
+		var rest [6]any // p1 to p5, comment
+		if err := rows.Scan(&addr, &op, &rest[0], &rest[1], &rest[2], &rest[3], &rest[4], &rest[5]); err != nil {
+			t.Fatal(err)
+		}
+		if op == "OpenEphemeral" {
+			t.Errorf("inserting a post opens a temporary index (at %d)", addr)
+		}
+	}
+}
+
+// SQLite's memory statistics, a lock taken on every allocation, are off (see sqlite_config.go).
+func TestOpen_SQLiteKeepsNoMemoryStatistics(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	if err := db.CreatePost(context.Background(), testPost("2026/01/a", "c")); err != nil {
+		t.Fatal(err)
+	}
+	if n := sqliteMemoryCounted(); n != 0 {
+		t.Errorf("SQLite counts %d bytes in use: its memory statistics are on", n)
 	}
 }
