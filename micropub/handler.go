@@ -61,9 +61,11 @@ func ServeEndpoint(w http.ResponseWriter, r *http.Request, query, post http.Hand
 // allowCORS lets browser-based clients on other origins call the endpoint. Tokens travel in
 // headers or bodies, never in cookies, so no credentials are allowed.
 func allowCORS(w http.ResponseWriter) {
+	// Assigned rather than Set: the names are canonical already, and every Micropub answer
+	// carries them.
 	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Expose-Headers", "Location, Link, WWW-Authenticate")
+	h["Access-Control-Allow-Origin"] = []string{"*"}
+	h["Access-Control-Expose-Headers"] = []string{"Location, Link, WWW-Authenticate"}
 }
 
 // allowCORSPreflight answers a browser's preflight (OPTIONS) request: which methods and
@@ -155,12 +157,13 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		if res.Unchanged {
 			msg = "post unchanged by an update"
 		}
-		h.log().InfoContext(ctx, msg, "url", h.Posts.URL(res.Post), "client_id", token.ClientID)
+		u := h.Posts.URL(res.Post)
+		h.log().InfoContext(ctx, msg, "url", u, "client_id", token.ClientID)
 		if res.Moved {
-			done(http.StatusCreated, h.Posts.URL(res.Post))
+			done(http.StatusCreated, u)
 			return
 		}
-		done(http.StatusNoContent, h.Posts.URL(res.Post))
+		done(http.StatusNoContent, u)
 	case ActionDelete, ActionUndelete:
 		scope, do := micropubd.ScopeDelete, h.Posts.Delete
 		if req.Action == ActionUndelete {
@@ -175,8 +178,9 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 			fail(w, r, err)
 			return
 		}
-		h.log().InfoContext(ctx, "post "+req.Action+"d", "url", h.Posts.URL(p), "client_id", token.ClientID)
-		done(http.StatusNoContent, h.Posts.URL(p))
+		u := h.Posts.URL(p)
+		h.log().InfoContext(ctx, "post "+req.Action+"d", "url", u, "client_id", token.ClientID)
+		done(http.StatusNoContent, u)
 	}
 }
 
@@ -212,10 +216,11 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, token *micropub
 		fail(w, r, err)
 		return
 	}
-	h.log().InfoContext(ctx, "post created", "url", h.Posts.URL(p), "type", p.PostType,
+	u := h.Posts.URL(p)
+	h.log().InfoContext(ctx, "post created", "url", u, "type", p.PostType,
 		"client_id", token.ClientID, "took", time.Since(start))
 	h.rememberAlt(r, p)
-	done(http.StatusCreated, h.Posts.URL(p))
+	done(http.StatusCreated, u)
 }
 
 // rememberAlt copies the alt text a post gives its uploaded photos to the media library, where

@@ -53,6 +53,9 @@ func TestParseTime(t *testing.T) {
 		{"2026-07-15T10:30:00", "2026-07-15T10:30:00-04:00"},
 		{"2026-01-15 10:30", "2026-01-15T10:30:00-05:00"},
 		{"2026-01-15", "2026-01-15T00:00:00-05:00"},
+		// The shapes read without the pattern.
+		{"2026-01-15T10:30:00Z", "2026-01-15T10:30:00Z"},
+		{"2026-01-15T10:30:00-07:00", "2026-01-15T10:30:00-07:00"},
 	}
 	for _, tt := range tests {
 		got, err := ParseTime(tt.in, ny)
@@ -64,9 +67,13 @@ func TestParseTime(t *testing.T) {
 			t.Errorf("%s = %s, want %s", tt.in, s, tt.want)
 		}
 	}
-	for _, bad := range []string{"", "yesterday", "2026-13-01", "15/01/2026", "2026-01-15T25:00:00Z"} {
-		if _, err := ParseTime(bad, ny); err == nil {
+	for _, bad := range []string{"", "yesterday", "2026-13-01", "15/01/2026", "2026-01-15T25:00:00Z",
+		"2026-02-30T10:00:00Z", "2026-01-15T10:30:00+07:0x", "2026-01-15T10:30:00+0700Z"} {
+		_, err := ParseTime(bad, ny)
+		if err == nil {
 			t.Errorf("%q parsed", bad)
+		} else if !strings.Contains(err.Error(), "is not a date-time") {
+			t.Errorf("%q: %v, want the message that names the forms", bad, err)
 		}
 	}
 }

@@ -71,15 +71,15 @@ type txConn struct {
 }
 
 func (t *txConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(context.WithoutCancel(ctx), query, args...)
+	return t.tx.ExecContext(uncancelled(ctx), query, args...)
 }
 
 func (t *txConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(context.WithoutCancel(ctx), query, args...)
+	return t.tx.QueryContext(uncancelled(ctx), query, args...)
 }
 
 func (t *txConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(context.WithoutCancel(ctx), query, args...)
+	return t.tx.QueryRowContext(uncancelled(ctx), query, args...)
 }
 
 // StmtContext returns the transaction's copy of a statement prepared on the write connection.
@@ -87,12 +87,21 @@ func (t *txConn) StmtContext(ctx context.Context, s *sql.Stmt) *sql.Stmt {
 	if ts, ok := t.stmts[s]; ok {
 		return ts
 	}
-	ts := t.tx.StmtContext(context.WithoutCancel(ctx), s)
+	ts := t.tx.StmtContext(uncancelled(ctx), s)
 	if t.stmts == nil {
 		t.stmts = map[*sql.Stmt]*sql.Stmt{}
 	}
 	t.stmts[s] = ts
 	return ts
+}
+
+// uncancelled is ctx without its cancellation: ctx itself when it has none, as inside InTx,
+// where a statement then costs no new context.
+func uncancelled(ctx context.Context) context.Context {
+	if ctx.Done() == nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }
 
 func txOf(ctx context.Context) *txState {
