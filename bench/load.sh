@@ -49,6 +49,8 @@ run() {
 for r in $(seq "$rounds"); do
 	run floor-create -s "$shared/post.lua" http://127.0.0.1:18930/micropub
 	run create -s "$shared/post.lua" http://127.0.0.1:$port/micropub
+	run floor-create -s "$shared/post.lua" http://127.0.0.1:18930/micropub
+	run create-json -s "$here/json.lua" http://127.0.0.1:$port/micropub
 	run floor-get http://127.0.0.1:18930/p/1
 	run permalink "$post"
 	run floor-get http://127.0.0.1:18930/p/1
@@ -95,6 +97,7 @@ line() { # name floor-name
 		"$(median "$1" 3)" "$(median "$2" 3)" "$(grep "^$1 " "$work/results" | awk '{s+=$4} END {print s}')"
 }
 line create floor-create "create (form, durable)"
+line create-json floor-create "create (JSON, durable)"
 line permalink floor-get "permalink GET"
 line homepage floor-get "homepage GET"
 line source-first floor-get2 "q=source first page"
