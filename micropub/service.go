@@ -579,7 +579,9 @@ var timePattern = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(:
 func ParseTime(raw string, loc *time.Location) (time.Time, error) {
 	const example = "send one such as 2026-11-30T12:34:56-07:00 (a space instead of the T, no seconds, -0700 or Z are fine too)"
 	// The form the server writes itself (a create without published) and most clients send,
-	// read without the pattern: on every create, the pattern cost more than the rest together.
+	// read without the pattern, which cost four times what the rest of a create's time
+	// parsing does. A value of that shape time.Parse refuses goes on to the pattern, and to
+	// its message.
 	if rfc3339Shape(raw) {
 		if t, err := time.Parse(time.RFC3339, raw); err == nil {
 			return t, nil
@@ -617,8 +619,8 @@ func ParseTime(raw string, loc *time.Location) (time.Time, error) {
 	return t, nil
 }
 
-// rfc3339Shape says raw is laid out as 2006-01-02T15:04:05Z or 2006-01-02T15:04:05-07:00, a
-// shape whose every value timePattern matches and ParseTime reads as time.Parse does.
+// rfc3339Shape says raw is laid out as 2006-01-02T15:04:05Z or 2006-01-02T15:04:05-07:00:
+// for such a value that time.Parse reads, the pattern's way gives the same time.
 func rfc3339Shape(raw string) bool {
 	if len(raw) < 20 || raw[10] != 'T' {
 		return false
