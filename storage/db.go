@@ -98,7 +98,7 @@ func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
 	if st := txOf(ctx); st != nil {
 		if s, ok := db.writes[query]; ok {
-			return st.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...), nil
+			return st.tx.StmtContext(ctx, s).QueryRowContext(uncancelled(ctx), args...), nil
 		}
 		return st.tx.QueryRowContext(ctx, query, args...), nil
 	}
@@ -185,9 +185,11 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		"_busy_timeout": {"10000"},
 		"_foreign_keys": {"on"},
 		"_synchronous":  {"NORMAL"},
-		// database/sql hands a connection to one goroutine at a time, so SQLite's own lock
-		// around every call on it (taken and released dozens of times a create) guards
-		// nothing: multi-thread mode, not serialized.
+		// database/sql holds a connection's lock around every call into the driver, so
+		// SQLite's own lock around every call on it (taken and released dozens of times a
+		// create) guards nothing: multi-thread mode, not serialized. (What still reaches a
+		// connection from elsewhere: sqlite3_interrupt on a cancelled query, which takes no
+		// lock, and the driver's finalizer of a leaked statement, which nothing here leaks.)
 		"_mutex": {"no"},
 	}
 	// Durability: the write connection runs with synchronous=NORMAL, and the committer fsyncs

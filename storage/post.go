@@ -30,19 +30,19 @@ const categoryChunk = 8
 // categorySQL holds, at [n], the statements for n categories (see insertCategories and
 // countCategories), built once: a create names its statements by their text, and building
 // that text each time cost as much as binding the arguments.
-var categorySQL = func() (sql [categoryChunk + 1][2]string) {
+var categorySQL = func() (stmts [categoryChunk + 1][2]string) {
 	for n := 1; n <= categoryChunk; n++ {
-		sql[n][0] = `INSERT OR IGNORE INTO post_categories (category, published_at, post_id, listed) VALUES ` +
+		stmts[n][0] = `INSERT OR IGNORE INTO post_categories (category, published_at, post_id, listed) VALUES ` +
 			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", n), ", ")
-		sql[n][1] = `INSERT INTO categories (category, posts) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, 1), ", n), ", ") +
+		stmts[n][1] = `INSERT INTO categories (category, posts) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, 1), ", n), ", ") +
 			` ON CONFLICT (category) DO UPDATE SET posts = posts + 1`
 	}
-	return sql
+	return stmts
 }()
 
-// insertCategories returns the statement that records n (1 to categoryChunk) categories of a
-// post: its arguments are category, published_at, post_id and listed (in the public feed) for
-// each.
+// insertCategories returns the statement that records n (1 to categoryChunk: callers cut
+// longer lists with slices.Chunk) categories of a post: its arguments are category,
+// published_at, post_id and listed (in the public feed) for each.
 func insertCategories(n int) string { return categorySQL[n][0] }
 
 // countCategories returns the statement that adds one post to the counts of n (1 to
